@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { reportAndExit } from './errors.js';
+import { registerDevices } from './commands/devices.js';
+
+const program = new Command();
+program
+  .name('hpa-engine')
+  .description('Protein localisation in Human Protein Atlas cells, on a WebGPU tensor engine')
+  .option('--verbose', 'show stack traces on errors')
+  .showHelpAfterError();
+
+// One small file per command under cli/commands; each adds itself here.
+registerDevices(program);
+
+const verbose = process.argv.includes('--verbose');
+process.env.XDG_RUNTIME_DIR ??= '/tmp';
+program.parseAsync(process.argv).catch((err) => reportAndExit(err, verbose));
