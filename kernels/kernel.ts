@@ -1,0 +1,22 @@
+/**
+ * What every kernel generator returns. Kernels know nothing of Tensor: an op passes
+ * storage buffers in the order the generator documents; they are bound at
+ * @group(0) @binding(0..n-1), and `uniforms`, when present, at @binding(n) as a
+ * var<uniform>. Sizes that never change for a shape are baked into the WGSL as
+ * constants (shapes are static in training, so the compiler can unroll); `key`
+ * names the WGSL uniquely so pipelines are cached by it.
+ */
+export interface Kernel {
+  key: string;
+  code: string;
+  workgroups: [number, number, number];
+  /** Packed per-dispatch parameters (16-byte aligned size), bound after the buffers. */
+  uniforms?: ArrayBuffer;
+}
+
+/** Splits a 1-D workgroup count over x and y so neither exceeds the 65535 limit. */
+export function grid1d(workgroups: number, maxPerDim = 65535): [number, number, number] {
+  if (workgroups <= maxPerDim) return [Math.max(1, workgroups), 1, 1];
+  const y = Math.ceil(workgroups / maxPerDim);
+  return [Math.ceil(workgroups / y), y, 1];
+}
