@@ -1,0 +1,197 @@
+import { create, globals } from 'webgpu';
+
+/**
+ * Finding a WebGPU adapter on any machine: Vulkan first (a real GPU's driver, or Mesa's
+ * lavapipe on machines without one), then OpenGL ES through EGL surfaceless (llvmpipe or
+ * a GPU), which only offers WebGPU's 'compatibility' feature level.
+ * Overrides: HPA_BACKEND=vulkan|opengles|<dawn backend>, HPA_ADAPTER=<name substring>.
+ */
+Object.assign(globalThis, globals);
+
+export type DawnInstance = ReturnType<typeof create>;
+
+export interface AdapterSummary {
+  backend: string;
+  name: string;
+  vendor: string;
+  architecture: string;
+  description: string;
+  featureLevel: 'core' | 'compatibility';
+  isSoftware: boolean;
+  features: string[];
+  subgroupMinSize?: number;
+  subgroupMaxSize?: number;
+  limits: Record<string, number>;
+}
+
+export interface GpuContext {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  summary: AdapterSummary;
+  features: Set<string>;
+  /** Destroys the device and drops the Dawn instance so Node can exit. */
+  destroy(): void;
+}
+
+interface Attempt {
+  backend: string;
+  featureLevel: 'core' | 'compatibility';
+  options: string[];
+  env?: Record<string, string>;
+}
+
+const KEY_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+  'maxUniformBufferBindingSize',
+  'minUniformBufferOffsetAlignment',
+  'minStorageBufferOffsetAlignment',
+] as const;
+
+/** Features we enable when the adapter has them. */
+const WANTED_FEATURES = ['subgroups', 'shader-f16', 'timestamp-query'] as const;
+
+function attempts(): Attempt[] {
+  const forced = process.env.HPA_BACKEND?.trim();
+  const adapterName = process.env.HPA_ADAPTER?.trim();
+  const extra = adapterName ? [`adapter=${adapterName}`] : [];
+  const vulkan: Attempt = { backend: 'vulkan', featureLevel: 'core', options: ['backend=vulkan', ...extra] };
+  const gles: Attempt = {
+    backend: 'opengles',
+    featureLevel: 'compatibility',
+    options: ['backend=opengles', ...extra],
+    env: { EGL_PLATFORM: 'surfaceless' },
+  };
+  if (!forced) return [vulkan, gles];
+  if (forced === 'vulkan') return [vulkan];
+  if (forced === 'opengles' || forced === 'gles') return [gles];
+  return [{ backend: forced, featureLevel: 'core', options: [`backend=${forced}`, ...extra] }];
+}
+
+function summarize(adapter: GPUAdapter, attempt: Attempt): AdapterSummary {
+  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const limits: Record<string, number> = {};
+  for (const k of KEY_LIMITS) limits[k] = Number((adapter.limits as unknown as Record<string, number>)[k]);
+  const name = info.description || info.device || info.vendor || 'unknown adapter';
+  return {
+    backend: attempt.backend,
+    name,
+    vendor: info.vendor,
+    architecture: info.architecture,
+    description: info.description,
+    featureLevel: attempt.featureLevel,
+    isSoftware:
+      info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.description} ${info.device}`),
+    features: [...adapter.features].sort(),
+    subgroupMinSize: info.subgroupMinSize,
+    subgroupMaxSize: info.subgroupMaxSize,
+    limits,
+  };
+}
+
+async function tryAdapter(attempt: Attempt): Promise<{ gpu: DawnInstance; adapter: GPUAdapter } | string> {
+  if (attempt.env) for (const [k, v] of Object.entries(attempt.env)) process.env[k] ??= v;
+  let gpu: DawnInstance;
+  try {
+    gpu = create(attempt.options);
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+  try {
+    const adapter = await gpu.requestAdapter({ featureLevel: attempt.featureLevel } as GPURequestAdapterOptions);
+    if (!adapter) return 'no adapter offered';
+    return { gpu, adapter };
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}
+
+function noAdapterError(failures: string[]): Error {
+  return new Error(
+    `no WebGPU adapter could be opened (tried ${failures.join('; ')}). ` +
+      'On a machine without a GPU, install Mesa >= 24 software Vulkan (lavapipe): run `bash .ci/setup`, ' +
+      'which on Debian 12 takes mesa-vulkan-drivers from bookworm-backports; with a GPU, install its Vulkan driver. ' +
+      'HPA_BACKEND=vulkan|opengles and HPA_ADAPTER=<name> pick one explicitly.',
+  );
+}
+
+/** Opens the first adapter that works and a device with the features the engine uses. */
+export async function acquireDevice(): Promise<GpuContext> {
+  const failures: string[] = [];
+  for (const attempt of attempts()) {
+    const got = await tryAdapter(attempt);
+    if (typeof got === 'string') {
+      failures.push(`${attempt.backend}: ${got}`);
+      continue;
+    }
+    // dawn.node crashes if its instance is collected while a device lives, and keeps Node
+    // alive while it is referenced: hold it exactly as long as the device.
+    const hold: { gpu: DawnInstance | null } = { gpu: got.gpu };
+    const { adapter } = got;
+    const summary = summarize(adapter, attempt);
+    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+    const al = adapter.limits;
+    try {
+      const device = await adapter.requestDevice({
+        requiredFeatures,
+        requiredLimits: {
+          maxBufferSize: al.maxBufferSize,
+          maxStorageBufferBindingSize: al.maxStorageBufferBindingSize,
+          maxStorageBuffersPerShaderStage: Math.min(al.maxStorageBuffersPerShaderStage, 10),
+          maxComputeWorkgroupStorageSize: al.maxComputeWorkgroupStorageSize,
+          maxComputeInvocationsPerWorkgroup: al.maxComputeInvocationsPerWorkgroup,
+          maxComputeWorkgroupSizeX: al.maxComputeWorkgroupSizeX,
+        },
+      });
+      const features = new Set<string>(requiredFeatures);
+      return {
+        device,
+        adapter,
+        summary,
+        features,
+        destroy() {
+          device.destroy();
+          hold.gpu = null;
+        },
+      };
+    } catch (e) {
+      failures.push(`${attempt.backend} (${summary.name}): device request failed: ${(e as Error).message.split('\n')[0]}`);
+      hold.gpu = null;
+    }
+  }
+  throw noAdapterError(failures);
+}
+
+/** Every adapter we can find, for `hpa-engine devices`. Throws the same advice when none. */
+export async function listAdapters(): Promise<AdapterSummary[]> {
+  const found: AdapterSummary[] = [];
+  const failures: string[] = [];
+  for (const attempt of attempts()) {
+    let gpu: DawnInstance | null = null;
+    try {
+      if (attempt.env) for (const [k, v] of Object.entries(attempt.env)) process.env[k] ??= v;
+      gpu = create(attempt.options);
+      const seen = new Set<string>();
+      for (const powerPreference of ['high-performance', 'low-power'] as const) {
+        const adapter = await gpu.requestAdapter({ featureLevel: attempt.featureLevel, powerPreference } as GPURequestAdapterOptions);
+        if (!adapter) continue;
+        const s = summarize(adapter, attempt);
+        if (seen.has(s.description + s.vendor)) continue;
+        seen.add(s.description + s.vendor);
+        found.push(s);
+      }
+      if (!seen.size) failures.push(`${attempt.backend}: no adapter offered`);
+    } catch (e) {
+      failures.push(`${attempt.backend}: ${(e as Error).message.split('\n')[0]}`);
+    } finally {
+      gpu = null;
+    }
+  }
+  if (!found.length) throw noAdapterError(failures);
+  return found;
+}
