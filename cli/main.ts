@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { reportAndExit } from './errors.js';
 import { registerDevices } from './commands/devices.js';
+import { registerEvaluate } from './commands/evaluate.js';
 
 const program = new Command();
 program
@@ -12,6 +13,7 @@ program
 
 // One small file per command under cli/commands; each adds itself here.
 registerDevices(program);
+registerEvaluate(program);
 
 const verbose = process.argv.includes('--verbose');
 process.env.XDG_RUNTIME_DIR ??= '/tmp';
