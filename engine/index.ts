@@ -1,0 +1,26 @@
+/** The engine's public surface: tensors, the tape, scopes and every op. */
+import { runBackward, type BackwardOptions } from './autograd.js';
+import { Tensor } from './tensor.js';
+import { addInPlace, clone } from './ops/copy.js';
+import { ones } from './ops/elementwise.js';
+
+export { initEngine, runtime, shutdownEngine, Runtime } from './runtime.js';
+export { Tensor, empty, tensor, zeros, parameter, sizeOf, shapeStr, type Shape } from './tensor.js';
+export { tidy, keep } from './scope.js';
+export { noGrad, isGradEnabled, record } from './autograd.js';
+export { Rng } from './random.js';
+export * from './ops/elementwise.js';
+export * from './ops/binary.js';
+export * from './ops/reduce.js';
+export { sumTo } from './ops/sum-to.js';
+export * from './ops/broadcast.js';
+export * from './ops/reshape.js';
+export * from './ops/permute.js';
+export * from './ops/slice.js';
+export * from './ops/concat.js';
+export * from './ops/copy.js';
+
+/** Reverse-mode gradients of `root` into the `.grad` of every leaf that requires grad. */
+export function backward(root: Tensor, opts: BackwardOptions = {}): void {
+  runBackward(root, opts, { addInPlace, ones, clone: (t) => clone(t) });
+}

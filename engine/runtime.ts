@@ -1,0 +1,199 @@
+import { acquireDevice, type GpuContext } from './device.js';
+import { BufferPool } from './buffer-pool.js';
+import type { Kernel } from '../kernels/kernel.js';
+
+/**
+ * The backend surface: buffers, dispatch, read. Dispatches are recorded into one command
+ * encoder and one compute pass and submitted only when the host needs results (read,
+ * upload into a recycled buffer, or an explicit flush), because on the software adapter a
+ * submit costs twice a batched dispatch and a wait eight times.
+ */
+const UNIFORM_CAPACITY = 1 << 20;
+
+export class Runtime {
+  readonly device: GPUDevice;
+  readonly pool: BufferPool;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private uniformBuffer: GPUBuffer;
+  private uniformHost = new Uint8Array(UNIFORM_CAPACITY);
+  private uniformUsed = 0;
+  private readonly uniformAlign: number;
+  private pendingDispatches = 0;
+  private lastError: string | null = null;
+  private lastKey = '';
+  /** Counters for benchmarks and tests. */
+  stats = { dispatches: 0, submits: 0, reads: 0, pipelines: 0 };
+
+  constructor(readonly ctx: GpuContext) {
+    this.device = ctx.device;
+    this.pool = new BufferPool(this.device);
+    this.uniformAlign = Math.max(16, ctx.device.limits.minUniformBufferOffsetAlignment);
+    this.uniformBuffer = this.device.createBuffer({
+      size: UNIFORM_CAPACITY,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    // Validation errors arrive asynchronously; remember them and raise at the next sync point
+    // with the kernel that was last dispatched, instead of losing them in a log line.
+    this.device.addEventListener('uncapturederror', (ev) => {
+      const msg = (ev as GPUUncapturedErrorEvent).error.message;
+      this.lastError ??= `GPU error after kernel '${this.lastKey}': ${msg.split('\n')[0]}`;
+    });
+  }
+
+  get features(): Set<string> {
+    return this.ctx.features;
+  }
+
+  pipeline(kernel: Kernel): GPUComputePipeline {
+    let p = this.pipelines.get(kernel.key);
+    if (!p) {
+      const module = this.device.createShaderModule({ code: kernel.code, label: kernel.key });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: kernel.key });
+      this.pipelines.set(kernel.key, p);
+      this.stats.pipelines++;
+    }
+    return p;
+  }
+
+  /** Records one dispatch of `kernel` over `buffers` (bound 0..n-1, uniforms at n). */
+  dispatch(kernel: Kernel, buffers: GPUBuffer[]): void {
+    const pipeline = this.pipeline(kernel);
+    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    if (kernel.uniforms) {
+      const bytes = kernel.uniforms.byteLength;
+      if (this.uniformUsed + bytes > UNIFORM_CAPACITY) this.flush();
+      const offset = this.uniformUsed;
+      this.uniformHost.set(new Uint8Array(kernel.uniforms), offset);
+      this.uniformUsed += Math.ceil(bytes / this.uniformAlign) * this.uniformAlign;
+      entries.push({ binding: buffers.length, resource: { buffer: this.uniformBuffer, offset, size: bytes } });
+    }
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    const [x, y, z] = kernel.workgroups;
+    pass.dispatchWorkgroups(x, y, z);
+    this.lastKey = kernel.key;
+    this.pendingDispatches++;
+    this.stats.dispatches++;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    if (!this.pass) {
+      this.encoder ??= this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass();
+    }
+    return this.pass;
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  /** Zero-fills a range of a buffer in command order. */
+  clear(buffer: GPUBuffer, offset = 0, size?: number): void {
+    this.commandEncoder().clearBuffer(buffer, offset, size);
+    this.pendingDispatches++;
+  }
+
+  /** Copies in command order (cheaper than a kernel for contiguous data). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.pendingDispatches++;
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    if (this.uniformUsed) this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformHost, 0, this.uniformUsed);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.uniformUsed = 0;
+    this.pendingDispatches = 0;
+    this.stats.submits++;
+    this.throwIfFailed();
+  }
+
+  /** Writes host data into a buffer. queue.writeBuffer runs before any unsubmitted command,
+   * and the buffer may have just been recycled from a tensor those commands still read,
+   * so pending work is submitted first. */
+  upload(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+    if (this.pendingDispatches) this.flush();
+    this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  async read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.commandEncoder().copyBufferToBuffer(buffer, offset, staging, 0, size);
+    this.flush();
+    this.stats.reads++;
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      this.throwIfFailed();
+      throw e;
+    }
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    this.throwIfFailed();
+    return out;
+  }
+
+  /** Waits for the GPU to finish everything submitted (benchmarks). */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.lastError) {
+      const e = this.lastError;
+      this.lastError = null;
+      throw new Error(e);
+    }
+  }
+
+  destroy(): void {
+    this.pass?.end();
+    this.pass = null;
+    this.encoder = null;
+    this.pool.trim();
+    this.uniformBuffer.destroy();
+    this.ctx.destroy();
+  }
+}
+
+let current: Runtime | null = null;
+let opening: Promise<Runtime> | null = null;
+
+/** Opens the default runtime once; every op uses it. */
+export async function initEngine(): Promise<Runtime> {
+  if (current) return current;
+  opening ??= acquireDevice().then((ctx) => (current = new Runtime(ctx)));
+  return opening;
+}
+
+export function runtime(): Runtime {
+  if (!current) throw new Error('engine not initialised: await initEngine() first');
+  return current;
+}
+
+/** Destroys the device so the process can exit. */
+export function shutdownEngine(): void {
+  current?.destroy();
+  current = null;
+  opening = null;
+}

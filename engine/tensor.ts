@@ -1,0 +1,141 @@
+import { runtime } from './runtime.js';
+import { trackInScope } from './scope.js';
+import type { Node } from './autograd.js';
+
+/** A GPU buffer shared by tensors that view it (reshape); freed to the pool at zero refs. */
+export class Storage {
+  refs = 1;
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly bytes: number,
+  ) {}
+
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+
+  release(): void {
+    if (--this.refs === 0) runtime().pool.release(this.buffer);
+  }
+}
+
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapeStr(shape: Shape): string {
+  return `[${shape.join(',')}]`;
+}
+
+let nextId = 1;
+
+/** A contiguous f32 tensor on the GPU. */
+export class Tensor {
+  readonly id = nextId++;
+  readonly size: number;
+  requiresGrad = false;
+  grad: Tensor | null = null;
+  /** The tape node that produced this tensor (null for leaves and under noGrad). */
+  node: Node | null = null;
+  private _storage: Storage | null;
+
+  constructor(
+    readonly shape: Shape,
+    storage: Storage,
+    readonly name?: string,
+  ) {
+    this.size = sizeOf(shape);
+    this._storage = storage;
+    trackInScope(this);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get disposed(): boolean {
+    return this._storage === null;
+  }
+
+  get storage(): Storage {
+    if (!this._storage) throw new Error(`tensor ${this.describe()} was used after dispose()`);
+    return this._storage;
+  }
+
+  get buffer(): GPUBuffer {
+    return this.storage.buffer;
+  }
+
+  describe(): string {
+    return `${this.name ?? `#${this.id}`}${shapeStr(this.shape)}`;
+  }
+
+  /** Copies the values to the host (submits pending work). */
+  async data(): Promise<Float32Array> {
+    const buf = await runtime().read(this.buffer, this.size * 4);
+    return new Float32Array(buf);
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item(): tensor ${this.describe()} has ${this.size} elements, not 1`);
+    return (await this.data())[0];
+  }
+
+  /** Releases this tensor's hold on its buffer and on its tape node. Idempotent. */
+  dispose(): void {
+    if (!this._storage) return;
+    this._storage.release();
+    this._storage = null;
+    if (this.node) {
+      this.node.unref();
+      this.node = null;
+    }
+    if (this.grad) {
+      this.grad.dispose();
+      this.grad = null;
+    }
+  }
+}
+
+/** A new tensor with a fresh pooled buffer (contents undefined). */
+export function empty(shape: Shape, name?: string): Tensor {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`invalid shape ${shapeStr(shape)}: dimensions must be non-negative integers`);
+  }
+  const bytes = Math.max(4, sizeOf(shape) * 4);
+  return new Tensor(shape, new Storage(runtime().pool.acquire(bytes), bytes), name);
+}
+
+/** A tensor with the given values. */
+export function tensor(values: ArrayLike<number>, shape: Shape = [values.length], name?: string): Tensor {
+  const n = sizeOf(shape);
+  if (values.length !== n) throw new Error(`tensor(): ${values.length} values do not fill shape ${shapeStr(shape)} (${n})`);
+  const t = empty(shape, name);
+  const data = values instanceof Float32Array ? values : Float32Array.from(values);
+  if (n) runtime().upload(t.buffer, data);
+  return t;
+}
+
+export function zeros(shape: Shape, name?: string): Tensor {
+  const t = empty(shape, name);
+  runtime().clear(t.buffer, 0, Math.ceil(t.storage.bytes / 4) * 4);
+  return t;
+}
+
+/** Another tensor over the same buffer (reshape); no copy. */
+export function view(t: Tensor, shape: Shape): Tensor {
+  return new Tensor(shape, t.storage.retain());
+}
+
+/** A trainable leaf tensor. */
+export function parameter(values: ArrayLike<number>, shape: Shape, name?: string): Tensor {
+  const t = tensor(values, shape, name);
+  t.requiresGrad = true;
+  return t;
+}
