@@ -27,7 +27,9 @@ export function noGrad<T>(fn: () => T): T {
 /** Where an input's gradient goes: into another node, or into a leaf's .grad. */
 type Edge = { node: Node } | { leaf: Tensor } | null;
 
-export type BackwardFn = (gy: Tensor) => (Tensor | null)[];
+/** Backward reads the tensors it saved from `saved` (never from its closure: those may
+ * be disposed by then); shapes and flags may be captured freely. */
+export type BackwardFn = (gy: Tensor, saved: Tensor[]) => (Tensor | null)[];
 
 export class Node {
   refs = 1;
@@ -62,7 +64,7 @@ export class Node {
         `backward through a freed graph at op '${this.describe()}': its saved tensors were released by an earlier backward() (pass retainGraph to backward twice)`,
       );
     }
-    return this.backwardFn(gy);
+    return this.backwardFn(gy, this.saved);
   }
 
   /** Drops the saved tensors (after backward, or when nothing can reach this node). */
@@ -84,7 +86,8 @@ export class Node {
  * tensors backward will read; they are retained (as views) until the node is released. */
 export function record(op: string, inputs: Tensor[], out: Tensor, backward: BackwardFn, save: Tensor[] = []): Tensor {
   if (!gradEnabled || !inputs.some((t) => t.requiresGrad || t.node)) return out;
-  const saved = save.map((t) => new Tensor(t.shape, t.storage.retain()));
+  // Saved views belong to the node, not to any tidy scope around the forward pass.
+  const saved = save.map((t) => keep(new Tensor(t.shape, t.storage.retain())));
   out.node = new Node(op, inputs, saved, backward, out.shape);
   out.requiresGrad = true;
   return out;

@@ -18,11 +18,12 @@ export function add(a: Tensor, b: Tensor): Tensor {
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
-  return record('sub', [a, b], binaryRaw('sub', a, b), (g) => [sumTo(g, a.shape), b.requiresGrad || b.node ? sumTo(neg(g), b.shape) : null]);
+  const bNeedsGrad = b.requiresGrad || !!b.node;
+  return record('sub', [a, b], binaryRaw('sub', a, b), (g) => [sumTo(g, a.shape), bNeedsGrad ? sumTo(neg(g), b.shape) : null]);
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
-  return record('mul', [a, b], binaryRaw('mul', a, b), (g) => [sumTo(binaryRaw('mul', g, b), a.shape), sumTo(binaryRaw('mul', g, a), b.shape)], [a, b]);
+  return record('mul', [a, b], binaryRaw('mul', a, b), (g, [sa, sb]) => [sumTo(binaryRaw('mul', g, sb), a.shape), sumTo(binaryRaw('mul', g, sa), b.shape)], [a, b]);
 }
 
 export function div(a: Tensor, b: Tensor): Tensor {
@@ -31,9 +32,9 @@ export function div(a: Tensor, b: Tensor): Tensor {
     'div',
     [a, b],
     y,
-    (g) => {
-      const ga = binaryRaw('div', g, b);
-      return [sumTo(ga, a.shape), sumTo(neg(binaryRaw('mul', ga, binaryRaw('div', a, b))), b.shape)];
+    (g, [sa, sb]) => {
+      const ga = binaryRaw('div', g, sb);
+      return [sumTo(ga, a.shape), sumTo(neg(binaryRaw('mul', ga, binaryRaw('div', sa, sb))), b.shape)];
     },
     [a, b],
   );
@@ -41,13 +42,14 @@ export function div(a: Tensor, b: Tensor): Tensor {
 
 /** a ^ b elementwise (NaN for a negative base with a non-integer exponent, as in PyTorch). */
 export function pow(a: Tensor, b: Tensor): Tensor {
+  const bNeedsGrad = b.requiresGrad || !!b.node;
   return record(
     'pow',
     [a, b],
     binaryRaw('pow', a, b),
-    (g) => [
-      sumTo(binaryRaw('mul', g, binaryRaw('powGradA', a, b)), a.shape),
-      b.requiresGrad || b.node ? sumTo(binaryRaw('mul', g, binaryRaw('powGradB', a, b)), b.shape) : null,
+    (g, [sa, sb]) => [
+      sumTo(binaryRaw('mul', g, binaryRaw('powGradA', sa, sb)), a.shape),
+      bNeedsGrad ? sumTo(binaryRaw('mul', g, binaryRaw('powGradB', sa, sb)), b.shape) : null,
     ],
     [a, b],
   );

@@ -7,7 +7,7 @@ import { bufferOf, launch } from './launch.js';
 /** One table-driven unary op: forward kernel, and a backward kernel reading x, y and g. */
 function unary(op: UnaryOp, x: Tensor, p = 0): Tensor {
   const y = launch(op, unaryKernel(op, x.size, p), [x], x.shape);
-  return record(op, [x], y, (g) => [unaryGrad(op, x, y, g, p)], [x, y]);
+  return record(op, [x], y, (g, [xs, ys]) => [unaryGrad(op, xs, ys, g, p)], [x, y]);
 }
 
 function unaryGrad(op: UnaryOp, x: Tensor, y: Tensor, g: Tensor, p: number): Tensor {

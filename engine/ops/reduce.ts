@@ -28,9 +28,9 @@ export function max(x: Tensor, axes?: number | readonly number[], keepDims = fal
     'max',
     [x],
     y,
-    (g) => {
+    (g, [xs, ys]) => {
       const kshape = reducedShape(x.shape, ax, true);
-      const mask = eq(x, reshape(y, kshape));
+      const mask = eq(xs, reshape(ys, kshape));
       const count = reduceRaw('sum', 'max', mask, ax, true, 1);
       return [mul(mask, div(reshape(g, kshape), count))];
     },
