@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../engine/random.js';
-import type { GrayImage } from '../../pipeline/png.js';
+import { readGray, type GrayImage } from '../../pipeline/png.js';
 import {
   cellBoxes,
   cellCounts,
@@ -159,5 +161,31 @@ describe('bad RLE gives one-line errors', () => {
     expectError(() => decodeCounts('abc!', 2, 7), /^mask is not base64$/);
     expectError(() => decodeCounts('AAAA', 2, 7), /^mask is not zlib data/);
     expectError(() => decodeCounts('eNozNjfy8gcAA1kBNg==', 4, 4), /covers 14 pixels, not 4x4 = 16/);
+  });
+});
+
+const SAMPLE = resolve('../shared/hpa-sample');
+const SAMPLE_MASK = join(SAMPLE, '5c27f04c-bb99-11e8-b2b9-ac1f6b6435d0_predictedmask.png');
+
+describe.skipIf(!existsSync(SAMPLE_MASK))('real HPA cell masks (../shared/hpa-sample)', () => {
+  it('every cell of a 2048^2 field encodes and decodes to exactly its pixels', () => {
+    const img = readGray(SAMPLE_MASK);
+    const masks = encodeCellMasks(img, SAMPLE_MASK);
+    expect(masks.size).toBeGreaterThan(3);
+    const n = img.width * img.height;
+    let covered = 0;
+    for (const [id, s] of masks) {
+      const back = countsToMask(decodeCounts(s, img.width, img.height), img.width, img.height);
+      let wrong = 0;
+      for (let i = 0; i < n; i++) {
+        if (back[i] !== (img.data[i] === id ? 1 : 0)) wrong++;
+        covered += back[i];
+      }
+      expect(wrong, `cell ${id}`).toBe(0);
+    }
+    // Together the cells are exactly the foreground.
+    let foreground = 0;
+    for (const v of img.data) if (v) foreground++;
+    expect(covered).toBe(foreground);
   });
 });
