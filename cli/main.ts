@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { reportAndExit } from './errors.js';
 import { registerDevices } from './commands/devices.js';
 import { registerEvaluate } from './commands/evaluate.js';
+import { registerInfo } from './commands/info.js';
 
 const program = new Command();
 program
@@ -14,6 +15,7 @@ program
 // One small file per command under cli/commands; each adds itself here.
 registerDevices(program);
 registerEvaluate(program);
+registerInfo(program);
 
 const verbose = process.argv.includes('--verbose');
 process.env.XDG_RUNTIME_DIR ??= '/tmp';

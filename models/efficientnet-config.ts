@@ -307,3 +307,29 @@ export function convPadding(padding: Padding, inSize: number, kernel: number, st
   const total = Math.max((outSize - 1) * stride + kernel - inSize, 0);
   return { before: total >> 1, after: total - (total >> 1), outSize };
 }
+
+/** Options as a command line gives them (strings), checked with messages that name the flag. */
+export function parseEfficientNetOptions(opts: { classes?: string; inChannels?: string; padding?: string; bn?: string }): EfficientNetOptions {
+  const int = (flag: string, s: string): number => {
+    if (!/^\d+$/.test(s.trim())) throw new Error(`${flag} must be a positive integer, got '${s}'`);
+    return Number(s);
+  };
+  const out: EfficientNetOptions = {};
+  if (opts.classes !== undefined) {
+    out.numClasses = int('--classes', opts.classes);
+    if (out.numClasses < 1) throw new Error(`--classes must be a positive integer, got '${opts.classes}'`);
+  }
+  if (opts.inChannels !== undefined) {
+    out.inChannels = int('--in-channels', opts.inChannels);
+    if (out.inChannels !== 3 && out.inChannels !== 4) throw new Error(`--in-channels must be 3 or 4, got '${opts.inChannels}'`);
+  }
+  if (opts.padding !== undefined) {
+    if (opts.padding !== 'symmetric' && opts.padding !== 'same') throw new Error(`--padding must be symmetric or same, got '${opts.padding}'`);
+    out.padding = opts.padding;
+  }
+  if (opts.bn !== undefined) {
+    if (opts.bn !== 'torchvision' && opts.bn !== 'lukemelas') throw new Error(`--bn must be torchvision or lukemelas, got '${opts.bn}'`);
+    out.bn = opts.bn;
+  }
+  return out;
+}
