@@ -283,6 +283,7 @@ function vector(name: string, c: number, kind: ParamKind): ParamSpec {
   return { name, shape: [c], torchShape: [c], kind, layout: 'vector', trainable };
 }
 
+// Not engine/tensor's sizeOf: `info` and weight-name checks need no GPU runtime loaded.
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }

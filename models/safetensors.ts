@@ -70,6 +70,7 @@ function assertLittleEndianHost(): void {
   if (endianness() !== 'LE') throw new Error('safetensors: big-endian hosts are not supported');
 }
 
+// Not engine/tensor's sizeOf: importing it would load the GPU runtime just to read a file.
 function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
