@@ -177,7 +177,11 @@ function depthwiseShapes(x: RefTensor, w: RefTensor, bias: RefTensor | undefined
   return { g, C };
 }
 
-/** y[n, oh, ow, c] += x[n, ih, iw, c] * w[kh, kw, c], over the taps inside the input. */
+/**
+ * y[n, oh, ow, c] += x[n, ih, iw, c] * w[kh, kw, c], over the taps inside the input.
+ * Written out rather than routed through conv2d with groups = C: two independent
+ * definitions let the tests check one against the other.
+ */
 function forEachDepthwiseTerm(g: ConvGeometry, C: number, visit: (xi: number, wi: number, yi: number) => void): void {
   for (let n = 0; n < g.N; n++) {
     for (let oh = 0; oh < g.OH; oh++) {
