@@ -2,8 +2,10 @@
 import { Command } from 'commander';
 import { reportAndExit } from './errors.js';
 import { registerDevices } from './commands/devices.js';
+import { registerSmoke } from './commands/smoke.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerInfo } from './commands/info.js';
+import { registerSegment } from './commands/segment.js';
 
 const program = new Command();
 program
@@ -14,8 +16,10 @@ program
 
 // One small file per command under cli/commands; each adds itself here.
 registerDevices(program);
+registerSmoke(program);
 registerEvaluate(program);
 registerInfo(program);
+registerSegment(program);
 
 const verbose = process.argv.includes('--verbose');
 process.env.XDG_RUNTIME_DIR ??= '/tmp';

@@ -24,3 +24,4 @@ export * from './ops/copy.js';
 export function backward(root: Tensor, opts: BackwardOptions = {}): void {
   runBackward(root, opts, { addInPlace, ones, clone: (t) => clone(t) });
 }
+export * from './ops/matmul.js';
