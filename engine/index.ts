@@ -25,3 +25,4 @@ export function backward(root: Tensor, opts: BackwardOptions = {}): void {
   runBackward(root, opts, { addInPlace, ones, clone: (t) => clone(t) });
 }
 export * from './ops/matmul.js';
+export { batchNorm2d, type BatchNorm2dOptions } from './ops/batch-norm2d.js';

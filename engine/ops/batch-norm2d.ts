@@ -1,0 +1,115 @@
+import { record } from '../autograd.js';
+import { runtime } from '../runtime.js';
+import { empty, shapeStr, type Tensor } from '../tensor.js';
+import { bindBuffers, channelLayout, type BoundKernel } from '../../kernels/channel-wise.js';
+import {
+  bnApplyKernel,
+  bnEvalStatsKernel,
+  bnGradFinalizeKernel,
+  bnGradInputKernel,
+  bnGradPartialKernel,
+  bnPlan,
+  bnStatsFinalizeKernel,
+  bnStatsPartialKernel,
+} from '../../kernels/batch-norm2d.js';
+import { bufferOf } from './launch.js';
+
+export interface BatchNorm2dOptions {
+  /** batch statistics and running-stat updates (true) or the running statistics (false) */
+  training: boolean;
+  /** PyTorch default 0.1: running = (1 - momentum) * running + momentum * batch */
+  momentum?: number;
+  /** PyTorch default 1e-5 */
+  eps?: number;
+  /** apply swish (SiLU) to the output in the same kernel, and its derivative in backward */
+  swish?: boolean;
+}
+
+const OP = 'batchNorm2d';
+
+function dispatch(kernel: BoundKernel, buffers: Record<string, GPUBuffer>): void {
+  runtime().dispatch(kernel, bindBuffers(OP, kernel, buffers));
+}
+
+function check(x: Tensor, params: Record<string, Tensor>, opts: BatchNorm2dOptions): { C: number; M: number } {
+  if (x.rank < 2) throw new Error(`${OP}: input ${x.describe()} needs a batch axis and a channel axis (NHWC)`);
+  const C = x.shape[x.rank - 1];
+  for (const [name, p] of Object.entries(params)) {
+    if (p.rank !== 1 || p.shape[0] !== C) throw new Error(`${OP}: ${name} ${p.describe()}, expected [${C}] for input ${x.describe()}`);
+    if (p !== params.gamma && p !== params.beta && p.requiresGrad) throw new Error(`${OP}: ${name} ${p.describe()} must not require grad`);
+  }
+  const M = x.size / Math.max(C, 1);
+  if (opts.training && M < 2) throw new Error(`${OP}: training needs more than one value per channel, input ${shapeStr(x.shape)}`);
+  const m = opts.momentum ?? 0.1;
+  if (!(m >= 0 && m <= 1)) throw new Error(`${OP}: momentum ${m} outside [0, 1]`);
+  if (!(opts.eps === undefined || opts.eps > 0)) throw new Error(`${OP}: eps ${opts.eps} must be positive`);
+  return { C, M };
+}
+
+/**
+ * Batch normalisation over channels-last input (statistics over every axis but the
+ * last), with PyTorch's conventions. Training normalises with the batch mean and biased
+ * variance and updates runningMean / runningVar in place (unbiased variance); eval
+ * normalises with the running statistics. With `swish`, returns swish(bn(x)) from one
+ * kernel, and backward goes through both in one kernel.
+ */
+export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, opts: BatchNorm2dOptions): Tensor {
+  const { C, M } = check(x, { gamma, beta, runningMean, runningVar }, opts);
+  const momentum = opts.momentum ?? 0.1;
+  const eps = opts.eps ?? 1e-5;
+  const swish = !!opts.swish;
+  const training = opts.training;
+  const L = channelLayout(C);
+  const xb = bufferOf(OP, x);
+  const stats = empty([2, C]);
+  const y = empty(x.shape);
+  if (x.size > 0) {
+    if (training) {
+      const plan = bnPlan(M, L);
+      const part = empty([plan.P, 2, C]);
+      dispatch(bnStatsPartialKernel(plan), { x: xb, part: part.buffer });
+      dispatch(bnStatsFinalizeKernel(plan, momentum, eps), {
+        part: part.buffer,
+        runningMean: bufferOf(OP, runningMean),
+        runningVar: bufferOf(OP, runningVar),
+        stats: stats.buffer,
+      });
+      part.dispose();
+    } else {
+      dispatch(bnEvalStatsKernel(L, eps), { runningMean: bufferOf(OP, runningMean), runningVar: bufferOf(OP, runningVar), stats: stats.buffer });
+    }
+    dispatch(bnApplyKernel(M, L, swish), { x: xb, stats: stats.buffer, gamma: bufferOf(OP, gamma), beta: bufferOf(OP, beta), y: y.buffer });
+  }
+  // The statistics of this forward pass are saved, not the running stats: those move on.
+  record(OP, [x, gamma, beta], y, (gy, [xs, ss, gs, bs]) => bnBackward(xs, ss, gs, bs, gy, training, swish), [x, stats, gamma, beta]);
+  stats.dispose();
+  return y;
+}
+
+function bnBackward(x: Tensor, stats: Tensor, gamma: Tensor, beta: Tensor, gy: Tensor, training: boolean, swish: boolean): Tensor[] {
+  const C = gamma.shape[0];
+  const M = x.size / C;
+  const L = channelLayout(C);
+  const plan = bnPlan(M, L);
+  const dx = empty(x.shape);
+  const dgamma = empty([C]);
+  const dbeta = empty([C]);
+  if (x.size === 0) return [dx, dgamma, dbeta];
+  const part = empty([plan.P, 2, C]);
+  const bufs: Record<string, GPUBuffer> = {
+    x: x.buffer,
+    dy: bufferOf(`${OP} backward`, gy),
+    stats: stats.buffer,
+    gamma: gamma.buffer,
+    beta: beta.buffer,
+    part: part.buffer,
+    dgamma: dgamma.buffer,
+    dbeta: dbeta.buffer,
+    dx: dx.buffer,
+  };
+  dispatch(bnGradPartialKernel(plan, swish), bufs);
+  dispatch(bnGradFinalizeKernel(plan), bufs);
+  dispatch(bnGradInputKernel(M, L, swish, training), bufs);
+  part.dispose();
+  return [dx, dgamma, dbeta];
+}

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import * as E from '../../engine/index.js';
+import { Rng } from '../../engine/random.js';
+import { batchNorm2dEval, batchNorm2dTrain } from '../reference/batchnorm.js';
+import { BATCHNORM_SHAPES } from '../reference/cases.js';
+import { expectClose } from '../reference/compare.js';
+import { swish } from '../reference/elementwise.js';
+import { map, rand, randn, type RefTensor } from '../reference/tensor.js';
+import { tfBatchNormTrain } from '../oracle/tf.js';
+import { f32, gradcheck, toGpu, toRef, useEngine } from '../helpers/engine.js';
+
+useEngine();
+const rng = new Rng(11);
+// BATCHNORM_SHAPES plus vec4 channels with several chunks per column, and M = 37 rows
+// (chunks of 13 with a shorter last one) over 6 channels.
+const SHAPES = [...BATCHNORM_SHAPES, [2, 6, 5, 8], [37, 6], [4, 16, 16, 12]];
+
+interface Params {
+  gamma: RefTensor;
+  beta: RefTensor;
+  rm: RefTensor;
+  rv: RefTensor;
+}
+
+function params(C: number): Params {
+  return {
+    gamma: f32(rand([C], rng, 0.5, 1.5)),
+    beta: f32(randn([C], rng, 0.5)),
+    rm: f32(randn([C], rng, 0.3)),
+    rv: f32(rand([C], rng, 0.5, 2)),
+  };
+}
+
+describe('batchNorm2d training: forward, running stats, gradcheck', () => {
+  for (const shape of SHAPES) {
+    const C = shape[shape.length - 1];
+    const big = shape[0] * shape[1] > 60;
+    it(`forward and running stats ${JSON.stringify(shape)}`, async () => {
+      const x = f32(randn(shape, rng, 2));
+      const p = params(C);
+      const ref = batchNorm2dTrain(x, p.gamma, p.beta, p.rm, p.rv, { momentum: 0.2, eps: 1e-3 });
+      const [rm, rv] = [toGpu(p.rm), toGpu(p.rv)];
+      const y = E.batchNorm2d(toGpu(x), toGpu(p.gamma), toGpu(p.beta), rm, rv, { training: true, momentum: 0.2, eps: 1e-3 });
+      expectClose(await toRef(y), ref.y, 1e-5, 'y');
+      expectClose(await toRef(rm), ref.runningMean, 1e-5, 'running mean');
+      expectClose(await toRef(rv), ref.runningVar, 1e-5, 'running var');
+    });
+    if (big) continue; // central differences over every element: small shapes only
+    for (const fuse of [false, true]) {
+      it(`gradcheck${fuse ? ' with fused swish' : ''} ${JSON.stringify(shape)}`, async () => {
+        const p = params(C);
+        const [rm, rv] = [toGpu(p.rm), toGpu(p.rv)];
+        await gradcheck({
+          name: 'batchNorm2d train',
+          inputs: [randn(shape, rng, 2), p.gamma, p.beta],
+          gpu: ([x, g, b]) => E.batchNorm2d(x, g, b, rm, rv, { training: true, swish: fuse }),
+          ref: ([x, g, b]) => {
+            const y = batchNorm2dTrain(x, g, b, p.rm, p.rv).y;
+            return fuse ? swish(y) : y;
+          },
+          gradTol: 2e-4,
+        });
+      });
+    }
+  }
+
+  it('mean 1000 with unit spread: the chunked statistics keep the variance', async () => {
+    const x = f32(map(randn([8, 8, 8, 4], rng), (v) => 1000 + v));
+    const p = params(4);
+    const ref = batchNorm2dTrain(x, p.gamma, p.beta, p.rm, p.rv);
+    const rv = toGpu(p.rv);
+    const y = E.batchNorm2d(toGpu(x), toGpu(p.gamma), toGpu(p.beta), toGpu(p.rm), rv, { training: true });
+    // f32 inputs near 1000 carry ~6e-5 absolute error already: 1e-3 of a unit-scale output.
+    expectClose(await toRef(y), ref.y, 1e-3, 'y');
+    expectClose(await toRef(rv), ref.runningVar, 1e-4, 'running var');
+  });
+});
+
+describe('batchNorm2d eval: running statistics', () => {
+  for (const shape of [[2, 3, 3, 5], [1, 2, 2, 8]]) {
+    const C = shape[shape.length - 1];
+    for (const fuse of [false, true]) {
+      it(`gradcheck${fuse ? ' with fused swish' : ''} ${JSON.stringify(shape)}, running stats untouched`, async () => {
+        const p = params(C);
+        const [rm, rv] = [toGpu(p.rm), toGpu(p.rv)];
+        await gradcheck({
+          name: 'batchNorm2d eval',
+          inputs: [randn(shape, rng), p.gamma, p.beta],
+          gpu: ([x, g, b]) => E.batchNorm2d(x, g, b, rm, rv, { training: false, swish: fuse, eps: 1e-3 }),
+          ref: ([x, g, b]) => {
+            const y = batchNorm2dEval(x, g, b, p.rm, p.rv, { eps: 1e-3 });
+            return fuse ? swish(y) : y;
+          },
+        });
+        expectClose(await toRef(rm), p.rm, 0, 'running mean');
+        expectClose(await toRef(rv), p.rv, 0, 'running var');
+      });
+    }
+  }
+});
+
+describe('batchNorm2d training vs the tfjs oracle', () => {
+  for (const shape of [[2, 5, 3, 7], [3, 4, 4, 8], [1, 3, 3, 5], [4, 9, 9, 16]]) {
+    it(`forward and gradients within 1e-4 ${JSON.stringify(shape)}`, async () => {
+      const C = shape[3];
+      const p = params(C);
+      const x = f32(randn(shape, rng, 1.5));
+      const dy = f32(randn(shape, rng));
+      const tf = await tfBatchNormTrain(x, p.gamma, p.beta, 1e-5, dy);
+      const [xg, gg, bg] = [toGpu(x, true), toGpu(p.gamma, true), toGpu(p.beta, true)];
+      const y = E.batchNorm2d(xg, gg, bg, toGpu(p.rm), toGpu(p.rv), { training: true });
+      E.backward(y, { grad: toGpu(dy) });
+      expectClose(await toRef(y), tf.y, 1e-4, 'y vs tf');
+      expectClose(await toRef(xg.grad!), tf.dx, 1e-4, 'dx vs tf');
+      expectClose(await toRef(gg.grad!), tf.dgamma, 1e-4, 'dgamma vs tf');
+      expectClose(await toRef(bg.grad!), tf.dbeta, 1e-4, 'dbeta vs tf');
+    });
+  }
+});
+
+describe('batchNorm2d bad input', () => {
+  it('names the op and the shapes', () => {
+    const x = E.zeros([2, 3, 3, 4]);
+    const c4 = () => E.zeros([4]);
+    expect(() => E.batchNorm2d(x, E.zeros([3]), c4(), c4(), c4(), { training: true })).toThrow(/batchNorm2d: gamma .*\[3\], expected \[4\] for input .*\[2,3,3,4\]/);
+    expect(() => E.batchNorm2d(E.zeros([4]), c4(), c4(), c4(), c4(), { training: true })).toThrow('needs a batch axis and a channel axis');
+    expect(() => E.batchNorm2d(E.zeros([1, 1, 1, 4]), c4(), c4(), c4(), c4(), { training: true })).toThrow('training needs more than one value per channel');
+    expect(() => E.batchNorm2d(x, c4(), c4(), c4(), c4(), { training: true, momentum: 2 })).toThrow('momentum 2 outside [0, 1]');
+  });
+
+  it('a running stat that requires grad is refused', () => {
+    const rm = E.zeros([2]);
+    rm.requiresGrad = true;
+    expect(() => E.batchNorm2d(E.zeros([3, 2]), E.zeros([2]), E.zeros([2]), rm, E.zeros([2]), { training: true })).toThrow(
+      /runningMean .* must not require grad/,
+    );
+  });
+});
