@@ -6,6 +6,7 @@ import { registerSmoke } from './commands/smoke.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerInfo } from './commands/info.js';
 import { registerSegment } from './commands/segment.js';
+import { registerSegment } from './commands/segment.js';
 
 const program = new Command();
 program
@@ -19,6 +20,7 @@ registerDevices(program);
 registerSmoke(program);
 registerEvaluate(program);
 registerInfo(program);
+registerSegment(program);
 registerSegment(program);
 
 const verbose = process.argv.includes('--verbose');
