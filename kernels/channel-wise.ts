@@ -92,10 +92,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let rs = lid / ${tcol}u;
   let n = wid.y;
   let j = wid.x * ${tcol}u + col;
-  let active = j < ${L.CV}u;
+  let inCols = j < ${L.CV}u;
   let nj = n * ${L.CV}u + j;
   var acc = V(0.0);
-  if (active) {
+  if (inCols) {
     for (var hw = rs; hw < ${HW}u; hw += ${rs}u) {
       let idx = (n * ${HW}u + hw) * ${L.CV}u + j;
       ${opts.body}
@@ -103,7 +103,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   }
   red[lid] = acc;
   ${treeReduce('red', 'lid', 'rs', rs, tcol)}
-  if (rs == 0u && active) {
+  if (rs == 0u && inCols) {
     let acc = red[col];
     ${opts.finish}
   }
