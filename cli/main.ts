@@ -6,6 +6,9 @@ import { registerSmoke } from './commands/smoke.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerInfo } from './commands/info.js';
 import { registerSegment } from './commands/segment.js';
+import { registerSynth } from './commands/synth.js';
+import { registerBlend } from './commands/blend.js';
+import { registerStats } from './commands/stats.js';
 
 const program = new Command();
 program
@@ -20,6 +23,9 @@ registerSmoke(program);
 registerEvaluate(program);
 registerInfo(program);
 registerSegment(program);
+registerSynth(program);
+registerBlend(program);
+registerStats(program);
 
 const verbose = process.argv.includes('--verbose');
 process.env.XDG_RUNTIME_DIR ??= '/tmp';
