@@ -27,3 +27,4 @@ export function backward(root: Tensor, opts: BackwardOptions = {}): void {
 export * from './ops/matmul.js';
 export { batchNorm2d, type BatchNorm2dOptions } from './ops/batch-norm2d.js';
 export { globalAvgPool } from './ops/global-avg-pool.js';
+export { squeezeExcite } from './ops/squeeze-excite.js';
