@@ -29,3 +29,4 @@ export { batchNorm2d, type BatchNorm2dOptions } from './ops/batch-norm2d.js';
 export { globalAvgPool } from './ops/global-avg-pool.js';
 export { squeezeExcite } from './ops/squeeze-excite.js';
 export { linear } from './ops/linear.js';
+export { dropout, dropConnect } from './ops/dropout.js';

@@ -1,0 +1,27 @@
+import { record } from '../autograd.js';
+import type { Rng } from '../random.js';
+import type { Tensor } from '../tensor.js';
+import { dropKernel } from '../../kernels/dropout.js';
+import { launch } from './launch.js';
+
+function drop(op: string, x: Tensor, p: number, rng: Rng, per: number): Tensor {
+  if (!(p >= 0 && p < 1)) throw new Error(`${op}: rate ${p} outside [0, 1)`);
+  // Two draws per call: a run with the same Rng state repeats its masks exactly.
+  const seed: [number, number] = [rng.nextU32(), rng.nextU32()];
+  const y = launch(op, dropKernel(x.size, per, seed, p), [x], x.shape);
+  return record(op, [x], y, (g) => [launch(`${op} backward`, dropKernel(g.size, per, seed, p), [g], g.shape)]);
+}
+
+/** Zeroes each element with probability p and scales the rest by 1 / (1 - p) (training only). */
+export function dropout(x: Tensor, p: number, rng: Rng): Tensor {
+  return drop('dropout', x, p, rng, 1);
+}
+
+/**
+ * Drop-connect / stochastic depth: each sample of x [N, ...] is kept whole with
+ * probability 1 - p (scaled by 1 / (1 - p)) or zeroed whole.
+ */
+export function dropConnect(x: Tensor, p: number, rng: Rng): Tensor {
+  if (x.rank < 1 || x.shape[0] === 0) throw new Error(`dropConnect: input ${x.describe()} needs a non-empty batch axis`);
+  return drop('dropConnect', x, p, rng, x.size / x.shape[0]);
+}
