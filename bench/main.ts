@@ -7,6 +7,7 @@ type Suite = (args: string[]) => Promise<BenchRow[]>;
 const suites: Record<string, () => Promise<Suite>> = {
   // each suite adds one line here
   rle: async () => (await import('./rle.js')).rleBench,
+  segment: async () => (await import('./segment.js')).segmentBench,
 };
 
 async function main(): Promise<void> {

@@ -82,3 +82,27 @@ export function labelBoxes(labels: Labels): Box[] {
   }
   return boxes;
 }
+
+/** Opening by the 3x3 cross (the radius-1 disk): removes one-pixel bridges and specks at a
+ * fraction of the cost of the distance-based version. */
+export function openCross(mask: Uint8Array, width: number, height: number): Uint8Array {
+  return crossPass(crossPass(mask, width, height, 0), width, height, 1);
+}
+
+/** One 3x3-cross erosion (keep = 0) or dilation (keep = 1). Outside the image counts as set
+ * for erosion and unset for dilation, matching erode/dilate above. */
+function crossPass(m: Uint8Array, width: number, height: number, keep: 0 | 1): Uint8Array {
+  const out = new Uint8Array(m.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      const i = row + x;
+      const l = x > 0 ? m[i - 1] : 1 - keep;
+      const r = x < width - 1 ? m[i + 1] : 1 - keep;
+      const u = y > 0 ? m[i - width] : 1 - keep;
+      const d = y < height - 1 ? m[i + width] : 1 - keep;
+      out[i] = keep ? m[i] | l | r | u | d : m[i] & l & r & u & d;
+    }
+  }
+  return out;
+}

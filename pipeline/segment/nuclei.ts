@@ -6,7 +6,7 @@ import { distanceTransform } from './distance.js';
 import { hMaximaMarkers } from './seeds.js';
 import { seededWatershed } from './watershed.js';
 import { filterBySize } from './sizes.js';
-import { open } from './morphology.js';
+import { openCross } from './morphology.js';
 import { connectedComponents } from './components.js';
 
 export interface NucleiOptions {
@@ -42,7 +42,7 @@ function objectMask(v: Float32Array, t: number, width: number, height: number): 
   const mask = new Uint8Array(v.length);
   for (let i = 0; i < v.length; i++) mask[i] = v[i] > t ? 1 : 0;
   fillHoles(mask, width, height);
-  return open(mask, width, height, 1);
+  return openCross(mask, width, height);
 }
 
 /** Distance to the mask's edge, lightly blurred so pixel-scale wiggles of the outline do not

@@ -12,7 +12,7 @@ export function gaussianBlur(src: Plane, sigma: number): Plane {
   for (let i = 0; i < k.length; i++) k[i] /= sum;
 
   const tmp = new Float32Array(width * height);
-  const line = new Float32Array(Math.max(width, height) + 2 * r);
+  const line = new Float32Array(width + 2 * r);
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = -r; x < width + r; x++) line[x + r] = data[row + Math.min(width - 1, Math.max(0, x))];
@@ -22,13 +22,15 @@ export function gaussianBlur(src: Plane, sigma: number): Plane {
       tmp[row + x] = s;
     }
   }
+  // Vertical pass row by row (whole rows are added with a weight), so memory is read in order
+  // instead of striding down columns.
   const out = new Float32Array(width * height);
-  for (let x = 0; x < width; x++) {
-    for (let y = -r; y < height + r; y++) line[y + r] = tmp[Math.min(height - 1, Math.max(0, y)) * width + x];
-    for (let y = 0; y < height; y++) {
-      let s = 0;
-      for (let j = 0; j < k.length; j++) s += line[y + j] * k[j];
-      out[y * width + x] = s;
+  for (let y = 0; y < height; y++) {
+    const o = y * width;
+    for (let j = 0; j < k.length; j++) {
+      const src = Math.min(height - 1, Math.max(0, y + j - r)) * width;
+      const wj = k[j];
+      for (let x = 0; x < width; x++) out[o + x] += tmp[src + x] * wj;
     }
   }
   return { width, height, data: out };
