@@ -30,3 +30,4 @@ export { globalAvgPool } from './ops/global-avg-pool.js';
 export { squeezeExcite } from './ops/squeeze-excite.js';
 export { linear } from './ops/linear.js';
 export { dropout, dropConnect } from './ops/dropout.js';
+export { checkFinite } from './ops/check-finite.js';
