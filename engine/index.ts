@@ -31,4 +31,4 @@ export { squeezeExcite } from './ops/squeeze-excite.js';
 export { linear } from './ops/linear.js';
 export { dropout, dropConnect } from './ops/dropout.js';
 export { checkFinite } from './ops/check-finite.js';
-export { checkFinite } from './ops/check-finite.js';
+export { bceWithLogits } from './ops/bce-with-logits.js';
