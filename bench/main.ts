@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   // each suite adds one line here
   rle: async () => (await import('./rle.js')).rleBench,
   segment: async () => (await import('./segment.js')).segmentBench,
+  loader: async () => (await import('./loader.js')).loaderBench,
 };
 
 async function main(): Promise<void> {

@@ -124,14 +124,17 @@ function unfilter(raw: Uint8Array, out: Uint8Array, stride: number, height: numb
         }
         break;
       case 4:
+        // Paeth, with |p-a| = |b-c|, |p-b| = |a-c|, |p-c| = |a+b-2c| (no Math.abs calls)
         for (let x = 0; x < stride; x++) {
           const a = x >= bpp ? out[dst + x - bpp] : 0;
           const b = y > 0 ? out[up + x] : 0;
           const c = x >= bpp && y > 0 ? out[up + x - bpp] : 0;
-          const p = a + b - c;
-          const pa = Math.abs(p - a);
-          const pb = Math.abs(p - b);
-          const pc = Math.abs(p - c);
+          let pa = b - c;
+          let pb = a - c;
+          let pc = pa + pb;
+          if (pa < 0) pa = -pa;
+          if (pb < 0) pb = -pb;
+          if (pc < 0) pc = -pc;
           out[dst + x] = raw[src + x] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
         }
         break;

@@ -42,6 +42,7 @@ function axisWeights(src: number, dst: number): { start: Int32Array; count: Int3
 export function resizePlane(src: Samples, sw: number, sh: number, dw: number, dh: number, scale = 1): Float32Array {
   if (src.length !== sw * sh) throw new Error(`resize: ${src.length} samples do not fill ${sw}x${sh}`);
   if (dw < 1 || dh < 1) throw new Error(`resize: target ${dw}x${dh} is empty`);
+  if (sw % dw === 0 && sh % dh === 0) return blockMean(src, sw, sh, dw, dh, scale);
   const wx = axisWeights(sw, dw);
   const wy = axisWeights(sh, dh);
   // Rows first: sh x dw intermediate, then columns.
@@ -66,6 +67,29 @@ export function resizePlane(src: Samples, sw: number, sh: number, dw: number, dh
       for (let x = 0; x < dw; x++) out[base + x] += mid[r + x] * w;
     }
   }
+  return out;
+}
+
+/** Area resizing by whole factors (2048 or 3072 down to 256): plain block means, about
+ * twice as fast as the general weights, and the same result. */
+function blockMean(src: Samples, sw: number, sh: number, dw: number, dh: number, scale: number): Float32Array {
+  const fx = sw / dw;
+  const fy = sh / dh;
+  const out = new Float32Array(dw * dh);
+  for (let oy = 0; oy < dh; oy++) {
+    const o = oy * dw;
+    for (let dy = 0; dy < fy; dy++) {
+      let p = (oy * fy + dy) * sw;
+      for (let ox = 0; ox < dw; ox++) {
+        let s = 0;
+        for (let j = 0; j < fx; j++) s += src[p + j];
+        out[o + ox] += s;
+        p += fx;
+      }
+    }
+  }
+  const k = scale / (fx * fy);
+  for (let i = 0; i < out.length; i++) out[i] *= k;
   return out;
 }
 

@@ -25,6 +25,12 @@ describe('resizePlane', () => {
     got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
   });
 
+  it('weighs partly covered pixels by their coverage (3 -> 2)', () => {
+    const got = resizePlane(Float32Array.of(0.3, 0.6, 0.9), 3, 1, 2, 1);
+    expect(got[0]).toBeCloseTo((0.3 + 0.5 * 0.6) / 1.5, 6);
+    expect(got[1]).toBeCloseTo((0.5 * 0.6 + 0.9) / 1.5, 6);
+  });
+
   it('keeps the mean for fractional area factors (no aliasing loss of mass)', () => {
     const src = ramp(23, 17);
     const got = resizePlane(src, 23, 17, 7, 5);

@@ -1,0 +1,137 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { prepareImage, type ImageJob, type PreparedImage } from './prepare.js';
+
+/**
+ * Loader hooks that let a worker thread run the TypeScript sources directly (tests run
+ * from source; the built package runs worker.js and never needs them): `.js` imports fall
+ * back to the `.ts` file beside them, which the TypeScript compiler strips of types.
+ */
+function tsHooksSource(typescriptUrl: string): string {
+  return `
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+let ts;
+export async function resolve(specifier, context, next) {
+  const parent = context.parentURL;
+  if (parent && parent.startsWith('file:') && parent.endsWith('.ts') && specifier.startsWith('.') && specifier.endsWith('.js')) {
+    const js = new URL(specifier, parent);
+    if (!existsSync(fileURLToPath(js))) {
+      const tsUrl = new URL(specifier.slice(0, -3) + '.ts', parent);
+      if (existsSync(fileURLToPath(tsUrl))) return { url: tsUrl.href, shortCircuit: true };
+    }
+  }
+  return next(specifier, context);
+}
+export async function load(url, context, next) {
+  if (url.startsWith('file:') && url.endsWith('.ts')) {
+    ts ??= (await import(${JSON.stringify(typescriptUrl)})).default;
+    const file = fileURLToPath(url);
+    const out = ts.transpileModule(readFileSync(file, 'utf8'), {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+    });
+    return { format: 'module', source: out.outputText, shortCircuit: true };
+  }
+  return next(url, context);
+}`;
+}
+
+function spawn(): Worker {
+  const js = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return new Worker(js);
+  const ts = new URL('./worker.ts', import.meta.url);
+  const typescript = pathToFileURL(createRequire(import.meta.url).resolve('typescript')).href;
+  const hooks = `data:text/javascript,${encodeURIComponent(tsHooksSource(typescript))}`;
+  const boot = `require('node:module').register(${JSON.stringify(hooks)}); import(${JSON.stringify(ts.href)});`;
+  return new Worker(boot, { eval: true });
+}
+
+interface Pending {
+  resolve: (r: PreparedImage) => void;
+  reject: (e: Error) => void;
+}
+
+/** A few worker threads that prepare images; jobs run in the order given. With size 0
+ * it runs them on the calling thread (for comparison, or where threads are unwanted). */
+export class WorkerPool {
+  private workers: Worker[] = [];
+  private idle: Worker[] = [];
+  private queue: { seq: number; job: ImageJob }[] = [];
+  private pending = new Map<number, Pending>();
+  private busy = new Map<Worker, number>();
+  private seq = 0;
+  private closed = false;
+
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) {
+      const w = spawn();
+      w.on('message', (m: { seq: number; x?: Float32Array; cacheHits?: number; error?: string }) => this.done(w, m));
+      w.on('error', (e) => this.fail(w, e));
+      w.unref();
+      this.workers.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  run(job: ImageJob): Promise<PreparedImage> {
+    if (this.closed) return Promise.reject(new Error('loader: the worker pool is closed'));
+    if (this.size === 0) {
+      try {
+        return Promise.resolve(prepareImage(job));
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
+    }
+    const seq = this.seq++;
+    const p = new Promise<PreparedImage>((resolve, reject) => this.pending.set(seq, { resolve, reject }));
+    this.queue.push({ seq, job });
+    this.pump();
+    return p;
+  }
+
+  private pump(): void {
+    while (this.idle.length && this.queue.length) {
+      const w = this.idle.pop()!;
+      const msg = this.queue.shift()!;
+      this.busy.set(w, msg.seq);
+      w.ref(); // keep the process alive while work is in flight
+      w.postMessage(msg);
+    }
+  }
+
+  private done(w: Worker, m: { seq: number; x?: Float32Array; cacheHits?: number; error?: string }): void {
+    const p = this.pending.get(m.seq);
+    this.pending.delete(m.seq);
+    this.busy.delete(w);
+    w.unref();
+    this.idle.push(w);
+    if (p) {
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve({ x: m.x!, cacheHits: m.cacheHits ?? 0 });
+    }
+    this.pump();
+  }
+
+  private fail(w: Worker, e: Error): void {
+    const seq = this.busy.get(w);
+    const p = seq === undefined ? undefined : this.pending.get(seq);
+    if (seq !== undefined) this.pending.delete(seq);
+    this.busy.delete(w);
+    this.workers = this.workers.filter((x) => x !== w);
+    p?.reject(new Error(`loader worker died: ${e.message}`));
+    if (!this.workers.length) for (const q of this.pending.values()) q.reject(new Error(`loader workers died: ${e.message}`));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(new Error('loader: the worker pool was closed'));
+    this.pending.clear();
+    this.queue = [];
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers = [];
+    this.idle = [];
+  }
+}
