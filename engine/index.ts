@@ -32,3 +32,7 @@ export { linear } from './ops/linear.js';
 export { dropout, dropConnect } from './ops/dropout.js';
 export { checkFinite } from './ops/check-finite.js';
 export { bceWithLogits } from './ops/bce-with-logits.js';
+export { Optimizer, type OptimizerState, type Params } from './optim/optimizer.js';
+export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
+export { SGD, type SgdOptions } from './optim/sgd.js';
+export { clipGradNorm } from './optim/clip-grad-norm.js';

@@ -1,0 +1,63 @@
+import { runtime } from '../runtime.js';
+import type { Tensor } from '../tensor.js';
+import { adamKernel } from '../../kernels/adam.js';
+import { Optimizer, type Params } from './optimizer.js';
+
+export interface AdamOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Adam: L2 added to the gradient (default 0); AdamW: decoupled decay (default 0.01) */
+  weightDecay?: number;
+}
+
+/**
+ * torch.optim.Adam (decoupled = false) and AdamW (true), amsgrad off: one fused kernel
+ * per parameter per step. `lr` may be changed between steps (schedules); it and the
+ * step's bias corrections travel as uniforms. State: `<param>.exp_avg`, `<param>.exp_avg_sq`.
+ */
+export class Adam extends Optimizer {
+  lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+
+  constructor(
+    params: Params,
+    opts: AdamOptions,
+    readonly decoupled = false,
+  ) {
+    const op = decoupled ? 'AdamW' : 'Adam';
+    super(op, params, ['exp_avg', 'exp_avg_sq']);
+    this.lr = opts.lr;
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? (decoupled ? 0.01 : 0);
+    for (const [k, v] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {
+      if (!(v >= 0 && v < 1)) throw new Error(`${op}: ${k} ${v} outside [0, 1)`);
+    }
+    if (!(this.lr >= 0)) throw new Error(`${op}: learning rate ${this.lr} must be >= 0`);
+  }
+
+  protected update(name: string, p: Tensor, g: Tensor, step: number): void {
+    const k = adamKernel(p.size, this.decoupled, {
+      lr: this.lr,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+      step,
+    });
+    runtime().dispatch(k, [p.buffer, g.buffer, this.buffer(name, 'exp_avg').buffer, this.buffer(name, 'exp_avg_sq').buffer]);
+  }
+}
+
+/** torch.optim.AdamW: Adam with decoupled weight decay (default 0.01). */
+export class AdamW extends Adam {
+  constructor(params: Params, opts: AdamOptions) {
+    super(params, opts, true);
+  }
+}

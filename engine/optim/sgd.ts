@@ -1,0 +1,50 @@
+import { runtime } from '../runtime.js';
+import type { Tensor } from '../tensor.js';
+import { sgdKernel } from '../../kernels/sgd.js';
+import { Optimizer, type Params } from './optimizer.js';
+
+export interface SgdOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+/**
+ * torch.optim.SGD: one fused kernel per parameter per step. With momentum the state is
+ * `<param>.momentum_buffer`, seeded with the first gradient as PyTorch does.
+ */
+export class SGD extends Optimizer {
+  lr: number;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+
+  constructor(params: Params, opts: SgdOptions) {
+    const momentum = opts.momentum ?? 0;
+    super('SGD', params, momentum !== 0 ? ['momentum_buffer'] : []);
+    this.lr = opts.lr;
+    this.momentum = momentum;
+    this.dampening = opts.dampening ?? 0;
+    this.weightDecay = opts.weightDecay ?? 0;
+    this.nesterov = opts.nesterov ?? false;
+    if (this.nesterov && (momentum <= 0 || this.dampening !== 0)) throw new Error('SGD: nesterov needs momentum > 0 and dampening 0');
+    if (!(momentum >= 0)) throw new Error(`SGD: momentum ${momentum} must be >= 0`);
+  }
+
+  protected update(name: string, p: Tensor, g: Tensor, step: number): void {
+    const k = sgdKernel(p.size, {
+      lr: this.lr,
+      momentum: this.momentum,
+      dampening: this.dampening,
+      weightDecay: this.weightDecay,
+      nesterov: this.nesterov,
+      first: step === 1,
+    });
+    const bufs = [p.buffer, g.buffer];
+    if (this.momentum !== 0) bufs.push(this.buffer(name, 'momentum_buffer').buffer);
+    runtime().dispatch(k, bufs);
+  }
+}
