@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { readFailure } from './read-error.js';
 
 /** A parsed CSV: the header and the data rows, each with its 1-based row number in the
  * file (the header is row 1), so errors can point at what a spreadsheet shows. */
@@ -16,8 +17,7 @@ export function readCsv(file: string): CsvTable {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file}: file not found` : `${file}: cannot read (${code ?? (e as Error).message})`);
+    throw readFailure(file, e);
   }
   return parseCsv(text, file);
 }

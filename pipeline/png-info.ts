@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readFailure } from './read-error.js';
 
 export interface PngInfo {
   width: number;
@@ -18,8 +19,7 @@ export function pngInfo(file: string): PngInfo {
   try {
     fd = openSync(file, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file}: file not found` : `${file}: cannot read (${code ?? (e as Error).message})`);
+    throw readFailure(file, e);
   }
   try {
     const size = fstatSync(fd).size;

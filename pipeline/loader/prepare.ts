@@ -4,6 +4,7 @@ import { augment, type AugmentOptions } from '../augment.js';
 import { decodeGrayFast } from '../png-zlib.js';
 import { centerCrop, interleave, normalize, resizePlane, shorterSideSize } from '../transforms.js';
 import { cachePath, readCached, sourceStamp, writeCached, type CachedPlane } from './cache.js';
+import { readFailure } from '../read-error.js';
 
 /** Everything needed to turn one image's channel files into model input: plain data, so it
  * can cross to a worker thread. */
@@ -31,8 +32,7 @@ function readFile(file: string, id: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file}: file not found (ID ${id})` : `${file}: cannot read (${code}, ID ${id})`);
+    throw readFailure(file, e, `ID ${id}`);
   }
 }
 
@@ -40,7 +40,12 @@ function readFile(file: string, id: string): Buffer {
 function resizedChannel(job: ImageJob, k: number): { plane: CachedPlane; hit: boolean } {
   const file = job.files[k];
   const path = job.cacheDir ? cachePath(job.cacheDir, job.id, job.channels[k], job.resize) : undefined;
-  const stamp = path ? sourceStamp(file) : undefined;
+  let stamp: ReturnType<typeof sourceStamp> | undefined;
+  try {
+    stamp = path ? sourceStamp(file) : undefined;
+  } catch (e) {
+    throw readFailure(file, e, `ID ${job.id}`);
+  }
   if (path && stamp) {
     const hit = readCached(path, stamp);
     if (hit) return { plane: hit, hit: true };

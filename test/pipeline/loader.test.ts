@@ -119,6 +119,13 @@ describe('Loader', () => {
     expect((await pool2.run({ id: 'x', files: [bds.channelPath(bds.items[0].id, 'red')], channels: ['red'], resize: 16, crop: 16, normalize: false })).x).toHaveLength(256);
   });
 
+  it('reports a missing channel by file and ID, cache or not', async () => {
+    for (const cacheDir of [undefined, join(tmp.dir, 'cache-missing')]) {
+      const job = { id: 'gone', files: [join(data, 'train', 'gone_red.png')], channels: ['red'], resize: 16, crop: 16, normalize: false, cacheDir };
+      await expect(pool2.run(job)).rejects.toThrow(/gone_red\.png: file not found \(ID gone\)$/);
+    }
+  });
+
   it('refuses options that cannot work', () => {
     expect(() => new Loader({ dataset: ds, blend: ['red'], batchSize: 0, workers: 0 })).toThrow(/batch size must be a positive integer/);
     expect(() => new Loader({ dataset: ds, blend: ['red'], batchSize: 1, resize: 32, crop: 40, workers: 0 })).toThrow(/crop 40 is larger than resize 32/);
