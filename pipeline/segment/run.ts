@@ -2,8 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { extname } from 'node:path';
 import { openDataset, type Dataset } from '../dataset.js';
 import { refuseOverwrite } from '../blend.js';
-import { readGray, writePng } from '../png.js';
-import { segmentField, SEGMENT_DEFAULTS, type FieldChannels } from './field.js';
+import { writePng } from '../png.js';
+import { readChannels } from './channels.js';
+import { segmentField, SEGMENT_DEFAULTS } from './field.js';
 import { cellsPath, fieldInfo, infoPath, nucleiPath, writeFieldInfo, writeLabelPng, type FieldInfo } from './output.js';
 import { compareField, overallComparison, type FieldComparison } from './compare.js';
 import { overlayImage } from './overlay.js';
@@ -34,15 +35,6 @@ function pickIds(ds: Dataset, ids: string[] | undefined): string[] {
   const known = new Set(ds.items.map((it) => it.id));
   for (const id of ids) if (!known.has(id)) throw new Error(`ID '${id}' is not in ${ds.csv ?? ds.imageDir}`);
   return ids;
-}
-
-export function readChannels(ds: Dataset, id: string): FieldChannels {
-  return {
-    red: readGray(ds.channelPath(id, 'red')),
-    green: readGray(ds.channelPath(id, 'green')),
-    blue: readGray(ds.channelPath(id, 'blue')),
-    yellow: readGray(ds.channelPath(id, 'yellow')),
-  };
 }
 
 function overlayPath(overlay: string, id: string, several: boolean): string {
