@@ -25,6 +25,7 @@ export function registerSegment(program: Command): void {
         overlay: opts.overlay,
         force: opts.force,
         log: (line) => console.log(line),
+        warn: (line) => console.error(line),
       });
       for (const f of r.fields) if (f.comparison) console.log(formatComparison(f.comparison));
       if (r.overall && r.fields.length > 1) console.log(formatComparison(r.overall));

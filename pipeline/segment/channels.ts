@@ -1,18 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { Dataset } from '../dataset.js';
-import type { GrayImage } from '../png.js';
+import { readGray, type GrayImage } from '../png.js';
 import { decodeGrayFast } from '../png-zlib.js';
 import type { FieldChannels } from './field.js';
 
 /** Reads a grayscale PNG through native zlib (several times faster than readGray on 2048^2
- * fields), with readGray's one-line errors. */
+ * fields). A file that cannot be read is handed to readGray, for its one-line error. */
 export function readGrayFile(file: string): GrayImage {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file}: file not found` : `${file}: cannot read (${code ?? (e as Error).message})`);
+  } catch {
+    return readGray(file);
   }
   return decodeGrayFast(bytes, file);
 }

@@ -20,8 +20,10 @@ export interface SegmentRunOptions {
   /** Overlay PNG; with several fields, `_{ID}` goes before the extension. */
   overlay?: string;
   force?: boolean;
-  /** Progress lines (one per field, warnings, comparisons). */
+  /** Progress lines, one per field. */
   log?: (line: string) => void;
+  /** Fields that gave no cells, flat channels. */
+  warn?: (line: string) => void;
 }
 
 export interface SegmentRunResult {
@@ -49,6 +51,7 @@ function overlayPath(overlay: string, id: string, several: boolean): string {
  * a run never stops half-way through for that). */
 export function segmentDataset(o: SegmentRunOptions): SegmentRunResult {
   const log = o.log ?? (() => {});
+  const warn = o.warn ?? (() => {});
   const ds = openDataset(o.data, { check: 'none' });
   const ids = pickIds(ds, o.ids);
   const several = ids.length > 1;
@@ -64,7 +67,7 @@ export function segmentDataset(o: SegmentRunOptions): SegmentRunResult {
     const t0 = performance.now();
     const seg = segmentField(ch, { scale, greenWeight: o.greenWeight ?? SEGMENT_DEFAULTS.greenWeight }, id);
     const segmentSeconds = (performance.now() - t0) / 1000;
-    for (const w of seg.warnings) log(`warning: ${w}`);
+    for (const w of seg.warnings) warn(`warning: ${w}`);
     writeLabelPng(cellsPath(o.out, id), seg.cells);
     writeLabelPng(nucleiPath(o.out, id), seg.nuclei);
     const info = fieldInfo(id, seg.cells, seg.nuclei, scale, seg.warnings);
