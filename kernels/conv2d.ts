@@ -1,0 +1,308 @@
+import { grid1d, type Kernel } from './kernel.js';
+import { WG, flatIndexHeader } from './wgsl.js';
+
+/**
+ * Direct convolution kernels, NHWC activations and HWIO weights [KH, KW, Cin/groups, Cout].
+ * (1x1 convolutions never come here: the op sends them to the GEMM.)
+ *
+ * Each thread owns a small register tile so every load feeds several FMAs: PX output
+ * pixels along W times CT vectors of output channels. Channels are read as vec4 whenever
+ * the per-group channel count divides by 4 (with a scalar path otherwise): in HWIO the
+ * Cout run of a weight row is contiguous, and in NHWC so is the Cin run of a pixel.
+ * Positions are i32 so padding shows up as negative coordinates.
+ */
+export interface ConvDims {
+  N: number;
+  H: number;
+  W: number;
+  Cin: number;
+  OH: number;
+  OW: number;
+  Cout: number;
+  KH: number;
+  KW: number;
+  SH: number;
+  SW: number;
+  padTop: number;
+  padLeft: number;
+  groups: number;
+}
+
+export function convDimsKey(d: ConvDims): string {
+  return [d.N, d.H, d.W, d.Cin, d.OH, d.OW, d.Cout, d.KH, d.KW, d.SH, d.SW, d.padTop, d.padLeft, d.groups].join(',');
+}
+
+/** WGSL type of a run of `n` f32 (1 or 4). */
+export const vecType = (n: number): string => (n === 1 ? 'f32' : `vec${n}<f32>`);
+
+/** Component `c` of a value of width `n`. */
+export const lane = (v: string, n: number, c: number): string => (n === 1 ? v : `${v}[${c}]`);
+
+/** Taps below this many weights per output (the RGB(A) stem's 27 or 36) are unrolled whole. */
+const SMALL_REDUCTION = 48;
+
+/**
+ * Forward. Bindings: 0 x, 1 w, [2 bias], then y.
+ * The small-reduction path (the 3x3 stem on 3 or 4 channels) unrolls every tap and gives
+ * each thread up to 32 output channels, so one input pixel load feeds 32 FMAs; the general
+ * path loops over (kh, kw, ci) with a 4-pixel x 8-channel tile.
+ */
+export function conv2dForwardKernel(d: ConvDims, bias: boolean): Kernel {
+  const cinPG = d.Cin / d.groups;
+  const coutPG = d.Cout / d.groups;
+  const CB = coutPG % 4 === 0 ? 4 : 1;
+  const CIV = cinPG % 4 === 0 ? 4 : 1;
+  const small = d.KH * d.KW * cinPG <= SMALL_REDUCTION;
+  const vecsPG = coutPG / CB;
+  const CT = [small ? 8 : 2, 4, 2, 1].find((t) => vecsPG % t === 0)!;
+  const PX = small ? 2 : 4;
+  const NQ = d.Cout / (CB * CT);
+  const OWB = Math.ceil(d.OW / PX);
+  const total = d.N * d.OH * OWB * NQ;
+  const XT = vecType(CIV);
+  const WT = vecType(CB);
+  const coutV = d.Cout / CB;
+  const cinV = d.Cin / CIV;
+
+  const js = [...Array(PX).keys()];
+  const ts = [...Array(CT).keys()];
+  const cs = [...Array(CIV).keys()];
+  const lines: string[] = [];
+  for (const j of js) for (const t of ts) lines.push(`var acc_${j}_${t} = ${WT}(0.0);`);
+
+  // One (kh, kw) tap over the ci loop; kh/kw/ci are WGSL expressions (loop vars or literals).
+  const ciStep = (ci: string): string => {
+    const body: string[] = [];
+    for (const c of cs) {
+      for (const t of ts) body.push(`let w_${c}_${t} = Wt[wo + (${ci} + ${c}) * ${coutV} + ${t}];`);
+    }
+    for (const j of js) body.push(`var x_${j} = ${XT}(0.0); if (ok_${j}) { x_${j} = X[xo_${j} + (${ci}) / ${CIV}]; }`);
+    for (const j of js) {
+      for (const t of ts) {
+        const terms = cs.map((c) => `${lane(`x_${j}`, CIV, c)} * w_${c}_${t}`).join(' + ');
+        body.push(`acc_${j}_${t} += ${terms};`);
+      }
+    }
+    return body.join('\n      ');
+  };
+  const tap = (kh: string, kw: string): string => {
+    const body = [`let ih = oh * ${d.SH} + ${kh} - ${d.padTop};`, `if (ih >= 0 && ih < ${d.H}) {`];
+    body.push(`  let rowBase = (n * ${d.H} + ih) * ${d.W};`);
+    for (const j of js) {
+      body.push(`  let iw_${j} = (ow0 + ${j}) * ${d.SW} + ${kw} - ${d.padLeft};`);
+      body.push(`  let ok_${j} = iw_${j} >= 0 && iw_${j} < ${d.W};`);
+      body.push(`  let xo_${j} = (rowBase + max(iw_${j}, 0)) * ${cinV} + ciBaseV;`);
+    }
+    body.push(`  let wo = (${kh} * ${d.KW} + ${kw}) * ${cinPG * coutV} + cq * ${CT};`);
+    if (small) {
+      for (let ci = 0; ci < cinPG; ci += CIV) body.push(`  {\n      ${ciStep(String(ci))}\n  }`);
+    } else {
+      body.push(`  for (var ci = 0; ci < ${cinPG}; ci += ${CIV}) {\n      ${ciStep('ci')}\n  }`);
+    }
+    body.push('}');
+    return body.join('\n    ');
+  };
+  if (small) {
+    for (let kh = 0; kh < d.KH; kh++) for (let kw = 0; kw < d.KW; kw++) lines.push(`{\n    ${tap(String(kh), String(kw))}\n  }`);
+  } else {
+    lines.push(`for (var kh = 0; kh < ${d.KH}; kh++) {\n  for (var kw = 0; kw < ${d.KW}; kw++) {\n    ${tap('kh', 'kw')}\n  }\n  }`);
+  }
+  for (const j of js) {
+    lines.push(`if (ow0 + ${j} < ${d.OW}) {`);
+    lines.push(`  let yo = ((n * ${d.OH} + oh) * ${d.OW} + ow0 + ${j}) * ${coutV} + cq * ${CT};`);
+    for (const t of ts) lines.push(`  Y[yo + ${t}] = acc_${j}_${t}${bias ? ` + B[cq * ${CT} + ${t}]` : ''};`);
+    lines.push('}');
+  }
+
+  const bindings = [
+    `@group(0) @binding(0) var<storage, read> X: array<${XT}>;`,
+    `@group(0) @binding(1) var<storage, read> Wt: array<${WT}>;`,
+    ...(bias ? [`@group(0) @binding(2) var<storage, read> B: array<${WT}>;`] : []),
+    `@group(0) @binding(${bias ? 3 : 2}) var<storage, read_write> Y: array<${WT}>;`,
+  ].join('\n');
+  const code = `${flatIndexHeader(bindings)}
+  if (i >= ${total}u) { return; }
+  let cq = i32(i % ${NQ}u);
+  var r = i32(i / ${NQ}u);
+  let ow0 = (r % ${OWB}) * ${PX};
+  r = r / ${OWB};
+  let oh = r % ${d.OH};
+  let n = r / ${d.OH};
+  let ciBaseV = ((cq * ${CT * CB}) / ${coutPG}) * ${cinPG / CIV};
+  ${lines.join('\n  ')}
+}`;
+  return {
+    key: `conv2d:fwd:${convDimsKey(d)}:${bias}`,
+    code,
+    workgroups: grid1d(Math.ceil(total / WG)),
+  };
+}
+
+/**
+ * Gradient w.r.t. the input: dx[n, ih, iw, ci] = sum over taps and the group's output
+ * channels of dy[n, oh, ow, co] * w[kh, kw, ci, co]. A thread owns PX input pixels of one
+ * residue class modulo the stride (iw = r + (b*PX + j) * SW), so the same kw taps are valid
+ * for all of them and no lane wastes its loop on taps that skip. dy and w are both
+ * contiguous over co, so the inner loop is dot products of vec4s.
+ * Bindings: 0 dy, 1 w, 2 dx.
+ */
+export function conv2dGradInputKernel(d: ConvDims): Kernel {
+  const cinPG = d.Cin / d.groups;
+  const coutPG = d.Cout / d.groups;
+  const CB = coutPG % 4 === 0 ? 4 : 1;
+  const CIV = cinPG % 4 === 0 ? 4 : 1;
+  const PX = 4;
+  const NQ = d.Cin / CIV;
+  const WB = Math.ceil(Math.ceil(d.W / d.SW) / PX);
+  const total = d.N * d.H * d.SW * WB * NQ;
+  const XT = vecType(CIV);
+  const GT = vecType(CB);
+  const coutV = d.Cout / CB;
+  const js = [...Array(PX).keys()];
+  const cs = [...Array(CIV).keys()];
+  const dot = (a: string, b: string) => (CB === 1 ? `${a} * ${b}` : `dot(${a}, ${b})`);
+
+  const lines: string[] = [];
+  for (const j of js) lines.push(`var acc_${j} = ${XT}(0.0);`);
+  const inner: string[] = [];
+  for (const c of cs) inner.push(`let w_${c} = Wt[wo + ${c * coutV} + co];`);
+  for (const j of js) inner.push(`var g_${j} = ${GT}(0.0); if (ok_${j}) { g_${j} = G[go_${j} + co]; }`);
+  for (const j of js) {
+    const terms = cs.map((c) => dot(`g_${j}`, `w_${c}`));
+    inner.push(`acc_${j} += ${CIV === 1 ? terms[0] : `${XT}(${terms.join(', ')})`};`);
+  }
+  const store: string[] = [];
+  for (const j of js) {
+    store.push(`let iw_${j} = rw + (b * ${PX} + ${j}) * ${d.SW};`);
+    store.push(`if (iw_${j} < ${d.W}) { DX[((n * ${d.H} + ih) * ${d.W} + iw_${j}) * ${NQ} + cq] = acc_${j}; }`);
+  }
+  const okLines = js
+    .map(
+      (j) => `let ow_${j} = owb + ${j};
+          let ok_${j} = ow_${j} >= 0 && ow_${j} < ${d.OW} && rw + (b * ${PX} + ${j}) * ${d.SW} < ${d.W};
+          let go_${j} = (rowG + max(ow_${j}, 0)) * ${coutV} + coBaseV;`,
+    )
+    .join('\n          ');
+  const code = `${flatIndexHeader(`@group(0) @binding(0) var<storage, read> G: array<${GT}>;
+@group(0) @binding(1) var<storage, read> Wt: array<${GT}>;
+@group(0) @binding(2) var<storage, read_write> DX: array<${XT}>;`)}
+  if (i >= ${total}u) { return; }
+  let cq = i32(i % ${NQ}u);
+  var r = i32(i / ${NQ}u);
+  let b = r % ${WB};
+  r = r / ${WB};
+  let rw = r % ${d.SW};
+  r = r / ${d.SW};
+  let ih = r % ${d.H};
+  let n = r / ${d.H};
+  let g = (cq * ${CIV}) / ${cinPG};
+  let ciLocal = cq * ${CIV} - g * ${cinPG};
+  let coBaseV = g * ${coutPG / CB};
+  ${lines.join('\n  ')}
+  for (var kh = 0; kh < ${d.KH}; kh++) {
+    let numh = ih + ${d.padTop} - kh;
+    if (numh < 0 || numh % ${d.SH} != 0) { continue; }
+    let oh = numh / ${d.SH};
+    if (oh >= ${d.OH}) { continue; }
+    let rowG = (n * ${d.OH} + oh) * ${d.OW};
+    for (var kw = 0; kw < ${d.KW}; kw++) {
+      let numw = rw + ${d.padLeft} - kw;
+      if (numw % ${d.SW} != 0) { continue; }
+      let owb = numw / ${d.SW} + b * ${PX};
+      ${okLines}
+      let wo = ((kh * ${d.KW} + kw) * ${cinPG} + ciLocal) * ${coutV} + coBaseV;
+      for (var co = 0; co < ${coutPG / CB}; co++) {
+        ${inner.join('\n        ')}
+      }
+    }
+  }
+  ${store.join('\n  ')}
+}`;
+  return { key: `conv2d:dx:${convDimsKey(d)}`, code, workgroups: grid1d(Math.ceil(total / WG)) };
+}
+
+/** How the N*OH output rows are cut into chunks for a two-pass weight gradient. */
+export interface RowSplit {
+  rowsPerChunk: number;
+  chunks: number;
+}
+
+/** Enough chunks that (threads per chunk x chunks) reaches `targetThreads`, no more. */
+export function splitRows(rows: number, threadsPerChunk: number, targetThreads: number): RowSplit {
+  const chunksWanted = Math.max(1, Math.min(rows, Math.ceil(targetThreads / threadsPerChunk)));
+  const rowsPerChunk = Math.ceil(rows / chunksWanted);
+  return { rowsPerChunk, chunks: Math.ceil(rows / rowsPerChunk) };
+}
+
+export function conv2dGradWeightThreadsPerChunk(d: ConvDims): number {
+  const cinPG = d.Cin / d.groups;
+  const coutPG = d.Cout / d.groups;
+  const CB = coutPG % 4 === 0 ? 4 : 1;
+  const CIV = cinPG % 4 === 0 ? 4 : 1;
+  return (d.Cout / CB) * d.KH * d.KW * (cinPG / CIV);
+}
+
+/**
+ * First pass of the weight gradient, an implicit GEMM dw[(kh,kw,ci), co] = sum over output
+ * pixels of x[pixel's tap, ci] * dy[pixel, co], split over chunks of output rows so the
+ * N*OH*OW reduction is spread over many threads: partial[s, kh, kw, ci, co] for chunk s.
+ * The op sums the partials over s. A thread owns a CIV x CB tile (4 input x 4 output
+ * channels when both divide by 4) and walks only the ow range whose tap is inside the input.
+ * Bindings: 0 x, 1 dy, 2 partial.
+ */
+export function conv2dGradWeightKernel(d: ConvDims, split: RowSplit): Kernel {
+  const cinPG = d.Cin / d.groups;
+  const coutPG = d.Cout / d.groups;
+  const CB = coutPG % 4 === 0 ? 4 : 1;
+  const CIV = cinPG % 4 === 0 ? 4 : 1;
+  const NQ = d.Cout / CB;
+  const NCIQ = cinPG / CIV;
+  const tiles = d.KH * d.KW * NCIQ;
+  const total = NQ * tiles * split.chunks;
+  const XT = vecType(CIV);
+  const GT = vecType(CB);
+  const cs = [...Array(CIV).keys()];
+  const rows = d.N * d.OH;
+  const code = `${flatIndexHeader(`@group(0) @binding(0) var<storage, read> X: array<${XT}>;
+@group(0) @binding(1) var<storage, read> G: array<${GT}>;
+@group(0) @binding(2) var<storage, read_write> P: array<${GT}>;`)}
+  if (i >= ${total}u) { return; }
+  let cq = i32(i % ${NQ}u);
+  var r = i32(i / ${NQ}u);
+  let tile = r % ${tiles};
+  let s = r / ${tiles};
+  let khkw = tile / ${NCIQ};
+  let ciq = tile % ${NCIQ};
+  let kh = khkw / ${d.KW};
+  let kw = khkw % ${d.KW};
+  let g = (cq * ${CB}) / ${coutPG};
+  let xch = (g * ${cinPG}) / ${CIV} + ciq;
+  ${cs.map((c) => `var acc_${c} = ${GT}(0.0);`).join('\n  ')}
+  // ow range whose tap iw = ow*SW - padLeft + kw lies inside [0, W)
+  let owLo = max(0, (${d.padLeft} - kw + ${d.SW - 1}) / ${d.SW});
+  let hiNum = ${d.W + d.padLeft - 1} - kw;
+  var owHi = -1;
+  if (hiNum >= 0) { owHi = min(${d.OW - 1}, hiNum / ${d.SW}); }
+  let rowEnd = min((s + 1) * ${split.rowsPerChunk}, ${rows});
+  for (var row = s * ${split.rowsPerChunk}; row < rowEnd; row++) {
+    let n = row / ${d.OH};
+    let oh = row % ${d.OH};
+    let ih = oh * ${d.SH} - ${d.padTop} + kh;
+    if (ih < 0 || ih >= ${d.H}) { continue; }
+    let xrow = (n * ${d.H} + ih) * ${d.W};
+    let grow = row * ${d.OW};
+    for (var ow = owLo; ow <= owHi; ow++) {
+      let xv = X[(xrow + ow * ${d.SW} - ${d.padLeft} + kw) * ${d.Cin / CIV} + xch];
+      let gv = G[(grow + ow) * ${NQ} + cq];
+      ${cs.map((c) => `acc_${c} += ${lane('xv', CIV, c)} * gv;`).join('\n      ')}
+    }
+  }
+  let po = ((s * ${d.KH * d.KW} + khkw) * ${cinPG} + ciq * ${CIV}) * ${NQ} + cq;
+  ${cs.map((c) => `P[po + ${c * NQ}] = acc_${c};`).join('\n  ')}
+}`;
+  return {
+    key: `conv2d:dw:${convDimsKey(d)}:${split.rowsPerChunk}`,
+    code,
+    workgroups: grid1d(Math.ceil(total / WG)),
+  };
+}
