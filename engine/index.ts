@@ -26,6 +26,8 @@ export function backward(root: Tensor, opts: BackwardOptions = {}): void {
 }
 export * from './ops/matmul.js';
 export { batchNorm2d, type BatchNorm2dOptions } from './ops/batch-norm2d.js';
+export * from './ops/conv2d.js';
+export * from './ops/depthwise-conv2d.js';
 export { globalAvgPool } from './ops/global-avg-pool.js';
 export { squeezeExcite } from './ops/squeeze-excite.js';
 export { linear } from './ops/linear.js';
