@@ -60,6 +60,7 @@ export function segmentField(ch: FieldChannels, options: Partial<SegmentOptions>
     }
   }
   if (!(o.scale > 0 && o.scale <= 1)) throw new Error(`segment: scale must be in (0, 1], got ${o.scale}`);
+  if (!(o.greenWeight >= 0)) throw new Error(`segment: green weight must be >= 0, got ${o.greenWeight}`);
   const w = Math.max(1, Math.round(width * o.scale));
   const h = Math.max(1, Math.round(height * o.scale));
   const warnings: string[] = [];

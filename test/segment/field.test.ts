@@ -70,6 +70,12 @@ describe('segmentField on bad input', () => {
     expect(both.warnings.join()).toMatch(/no cytoplasm channel/);
   });
 
+  it('a scale outside (0, 1] or a negative green weight is a one-line error', () => {
+    expect(() => segmentField(ch, { scale: 0 })).toThrow(/^segment: scale must be in \(0, 1\], got 0$/);
+    expect(() => segmentField(ch, { scale: Number('x') })).toThrow(/got NaN$/);
+    expect(() => segmentField(ch, { greenWeight: -1 })).toThrow(/^segment: green weight must be >= 0, got -1$/);
+  });
+
   it('channels of different sizes are a one-line error naming the field', () => {
     const small: GrayImage = { width: 64, height: 64, depth: 8, data: new Uint8Array(64 * 64) };
     expect(() => segmentField({ ...ch, yellow: small }, {}, 'F5')).toThrow(/^F5: channel yellow is 64x64 but blue is 128x128$/);
