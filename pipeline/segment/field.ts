@@ -1,6 +1,6 @@
 import type { GrayImage } from '../png.js';
 import type { Labels, Plane } from './planes.js';
-import { downsample } from './downsample.js';
+import { resizePlane } from '../transforms.js';
 import { resizeLabels } from './resize-labels.js';
 import { segmentNuclei, NUCLEI_DEFAULTS, type NucleiOptions } from './nuclei.js';
 import { segmentCells, CELL_DEFAULTS, type CellOptions } from './cells.js';
@@ -35,7 +35,7 @@ export interface FieldSegmentation {
  * Area averaging, so the reduction is also the first smoothing step. */
 function toWorking(img: GrayImage, w: number, h: number): Plane {
   const unit = 1 / (img.depth === 16 ? 65535 : 255);
-  return downsample(img.data, img.width, img.height, w, h, unit);
+  return { width: w, height: h, data: resizePlane(img.data, img.width, img.height, w, h, unit) };
 }
 
 /** A channel with (almost) no contrast: all black or all saturated. */
