@@ -1,5 +1,5 @@
 import type { Kernel } from './kernel.js';
-import { optimFrame, optimHeader, optimUniforms } from './optim-wgsl.js';
+import { optimFrame, optimKernelCode, optimUniforms } from './optim-wgsl.js';
 
 export interface AdamStepParams {
   beta1: number;
@@ -21,16 +21,15 @@ export interface AdamStepParams {
 export function adamKernel(n: number, decoupled: boolean, s: AdamStepParams): Kernel {
   const f = optimFrame(n);
   const fields = ['b1', 'omb1', 'b2', 'omb2', 'eps', 'wd', 'decay', 'stepSize', 'invBc2Sqrt'];
-  const code = `${optimHeader(f, fields, [['P', 'read_write'], ['G', 'read'], ['M', 'read_write'], ['VV', 'read_write']])}
-  var p = P[i];
-  var g = G[i];
-  ${decoupled ? 'p = p * u.decay;' : 'g = g + u.wd * p;'}
-  let m = u.b1 * M[i] + u.omb1 * g;
-  let v = u.b2 * VV[i] + u.omb2 * g * g;
-  M[i] = m;
-  VV[i] = v;
-  P[i] = p - u.stepSize * m / (sqrt(v) * u.invBc2Sqrt + u.eps);
-}`;
+  const body = `var p = P[i];
+    var g = G[i];
+    ${decoupled ? 'p = p * u.decay;' : 'g = g + u.wd * p;'}
+    let m = u.b1 * M[i] + u.omb1 * g;
+    let v = u.b2 * VV[i] + u.omb2 * g * g;
+    M[i] = m;
+    VV[i] = v;
+    P[i] = p - u.stepSize * m / (sqrt(v) * u.invBc2Sqrt + u.eps);`;
+  const code = optimKernelCode(f, fields, [['P', 'read_write'], ['G', 'read'], ['M', 'read_write'], ['VV', 'read_write']], body);
   const bc1 = 1 - s.beta1 ** s.step;
   const bc2 = 1 - s.beta2 ** s.step;
   const uniforms = optimUniforms(f.count, [

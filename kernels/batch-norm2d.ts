@@ -65,27 +65,64 @@ ${chunkHeader(p)}
   return { key: `bnStatsPartial:${p.M}:${L.C}:${p.P}`, code, workgroups: chunkGrid(p), bindings: ['x', 'part'] };
 }
 
-/** One workgroup per column loops over the P partials and reduces in workgroup memory. */
-function columnReduce(p: BnPlan, term: string): string {
+/**
+ * Combining the P partials of each column: with few partials one thread per column
+ * loops over them; with many, a workgroup per column splits the loop and reduces in
+ * workgroup memory (a long serial loop per column would idle a real GPU).
+ */
+const wide = (p: BnPlan): boolean => p.P > WG;
+
+/** WGSL leaving column j's total of `term` over the partials in `let ${out}` (n, a, b: chunk rows and the two partials). */
+function combine(p: BnPlan, term: string, out: string): string {
+  const load = `let n = f32(min(${p.R}u, ${p.M}u - q * ${p.R}u));
+    let a = PART[q * ${2 * p.L.CV}u + j];
+    let b = PART[q * ${2 * p.L.CV}u + ${p.L.CV}u + j];`;
+  if (!wide(p)) {
+    return `var ${out}Acc = V(0.0);
+  for (var q = 0u; q < ${p.P}u; q++) {
+    ${load}
+    ${out}Acc += ${term};
+  }
+  let ${out} = ${out}Acc;`;
+  }
   return `acc = V(0.0);
-  for (var p = lid; p < ${p.P}u; p += ${WG}u) {
-    let n = f32(min(${p.R}u, ${p.M}u - p * ${p.R}u));
-    let a = PART[p * ${2 * p.L.CV}u + j];
-    let b = PART[p * ${2 * p.L.CV}u + ${p.L.CV}u + j];
+  for (var q = lid; q < ${p.P}u; q += ${WG}u) {
+    ${load}
     acc += ${term};
   }
   red[lid] = acc;
-  ${treeReduce('red', 'lid', 'lid', WG, 1)}`;
+  ${treeReduce('red', 'lid', 'lid', WG, 1)}
+  let ${out} = red[0];
+  workgroupBarrier();`;
 }
 
-function columnHeader(p: BnPlan, buffers: readonly (readonly [string, 'read' | 'read_write'])[]): string {
-  return `${p.L.prelude}
-${declare(buffers)}
+/** Kernel frame of the combiners; `lead` is the condition of the thread that writes column j. */
+function combineKernel(p: BnPlan, buffers: readonly (readonly [string, 'read' | 'read_write'])[], body: (lead: string) => string): { code: string; workgroups: [number, number, number] } {
+  const head = `${p.L.prelude}
+${declare(buffers)}`;
+  if (!wide(p)) {
+    return {
+      code: `${head}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let j = gid.x;
+  if (j >= ${p.L.CV}u) { return; }
+  ${body('true')}
+}`,
+      workgroups: [Math.ceil(p.L.CV / WG), 1, 1],
+    };
+  }
+  return {
+    code: `${head}
 var<workgroup> red: array<V, ${WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let j = wid.x;
-  var acc: V;`;
+  var acc: V;
+  ${body('lid == 0u')}
+}`,
+    workgroups: [p.L.CV, 1, 1],
+  };
 }
 
 /**
@@ -95,26 +132,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
  */
 export function bnStatsFinalizeKernel(p: BnPlan, momentum: number, eps: number): BoundKernel {
   const { L, M } = p;
-  const code = `${columnHeader(p, [['part', 'read'], ['runningMean', 'read_write'], ['runningVar', 'read_write'], ['stats', 'read_write']])}
-  ${columnReduce(p, 'n * a')}
-  let mean = red[0] / ${f32lit(M)};
-  workgroupBarrier();
-  ${columnReduce(p, 'b + n * (a - mean) * (a - mean)')}
-  if (lid == 0u) {
-    let m2 = red[0];
+  const bindings = ['part', 'runningMean', 'runningVar', 'stats'];
+  const k = combineKernel(p, [['part', 'read'], ['runningMean', 'read_write'], ['runningVar', 'read_write'], ['stats', 'read_write']], (lead) => `
+  ${combine(p, 'n * a', 'total')}
+  let mean = total / ${f32lit(M)};
+  ${combine(p, 'b + n * (a - mean) * (a - mean)', 'm2')}
+  if (${lead}) {
     STATS[j] = mean;
     STATS[${L.CV}u + j] = inverseSqrt(m2 / ${f32lit(M)} + ${f32lit(eps)});
     let mom = ${f32lit(momentum)};
     RUNNINGMEAN[j] = (1.0 - mom) * RUNNINGMEAN[j] + mom * mean;
     RUNNINGVAR[j] = (1.0 - mom) * RUNNINGVAR[j] + mom * (m2 / ${f32lit(M - 1)});
-  }
-}`;
-  return {
-    key: `bnStatsFinalize:${M}:${L.C}:${p.P}:${momentum}:${eps}`,
-    code,
-    workgroups: [L.CV, 1, 1],
-    bindings: ['part', 'runningMean', 'runningVar', 'stats'],
-  };
+  }`);
+  return { key: `bnStatsFinalize:${M}:${L.C}:${p.P}:${momentum}:${eps}`, ...k, bindings };
 }
 
 /** Eval mode: STATS from the running statistics. Bindings: runningMean, runningVar, stats. */
@@ -131,32 +161,42 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   return { key: `bnEvalStats:${L.C}:${eps}`, code, workgroups: [Math.ceil(L.CV / WG), 1, 1], bindings: ['runningMean', 'runningVar', 'stats'] };
 }
 
-/** y = xhat * gamma + beta, optionally followed by swish. Bindings: x, stats, gamma, beta, y. */
-export function bnApplyKernel(M: number, L: ChannelLayout, swish: boolean): BoundKernel {
-  const n = M * L.CV;
+/** Per-column constants, loaded once per thread before its loop over rows. */
+function columnConsts(L: ChannelLayout, gamma: boolean, beta: boolean): string {
+  return [
+    'let mean = STATS[j];',
+    `let istd = STATS[${L.CV}u + j];`,
+    gamma ? 'let gam = GAMMA[j];' : '',
+    beta ? 'let bet = BETA[j];' : '',
+  ].join('\n  ');
+}
+
+/**
+ * y = xhat * gamma + beta, optionally followed by swish. Same thread layout as the
+ * statistics (a thread per chunk and column), so each thread keeps its column's
+ * constants in registers instead of gathering them per element. Bindings: x, stats, gamma, beta, y.
+ */
+export function bnApplyKernel(p: BnPlan, swish: boolean): BoundKernel {
+  const { L } = p;
   const code = `${L.prelude}
 ${declare([['x', 'read'], ['stats', 'read'], ['gamma', 'read'], ['beta', 'read'], ['y', 'read_write']])}
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (i >= ${n}u) { return; }
-  let j = i % ${L.CV}u;
-  let z = (X[i] - STATS[j]) * (STATS[${L.CV}u + j] * GAMMA[j]) + BETA[j];
-  Y[i] = ${swish ? 'z * sigmV(z)' : 'z'};
+${chunkHeader(p)}
+  ${columnConsts(L, true, true)}
+  let scale = istd * gam;
+  for (var r = r0; r < r1; r++) {
+    let idx = r * ${L.CV}u + j;
+    let z = (X[idx] - mean) * scale + bet;
+    Y[idx] = ${swish ? 'z * sigmV(z)' : 'z'};
+  }
 }`;
-  return {
-    key: `bnApply:${M}:${L.C}:${swish}`,
-    code,
-    workgroups: grid1d(Math.ceil(n / 256)),
-    bindings: ['x', 'stats', 'gamma', 'beta', 'y'],
-  };
+  return { key: `bnApply:${p.M}:${L.C}:${p.P}:${swish}`, code, workgroups: chunkGrid(p), bindings: ['x', 'stats', 'gamma', 'beta', 'y'] };
 }
 
 /** The gradient reaching the normalised value: dy, or dy * swish'(z) with z recomputed. */
-function gradAtZ(swish: boolean, L: ChannelLayout, idx: string): string {
-  const xhat = `let xhat = (X[${idx}] - STATS[j]) * STATS[${L.CV}u + j];`;
+function gradAtZ(swish: boolean, idx: string): string {
+  const xhat = `let xhat = (X[${idx}] - mean) * istd;`;
   if (!swish) return `${xhat}\n    let g = DY[${idx}];`;
-  return `${xhat}\n    let g = DY[${idx}] * swishGradV(xhat * GAMMA[j] + BETA[j]);`;
+  return `${xhat}\n    let g = DY[${idx}] * swishGradV(xhat * gam + bet);`;
 }
 
 const gradInputs = (swish: boolean): [string, 'read'][] =>
@@ -169,10 +209,11 @@ export function bnGradPartialKernel(p: BnPlan, swish: boolean): BoundKernel {
   const code = `${L.prelude}
 ${declare(buffers)}
 ${chunkHeader(p)}
+  ${columnConsts(L, swish, swish)}
   var sg = V(0.0);
   var sgx = V(0.0);
   for (var r = r0; r < r1; r++) {
-    ${gradAtZ(swish, L, `r * ${L.CV}u + j`)}
+    ${gradAtZ(swish, `r * ${L.CV}u + j`)}
     sg += g;
     sgx += g * xhat;
   }
@@ -184,14 +225,14 @@ ${chunkHeader(p)}
 
 /** dbeta = sum g, dgamma = sum g * xhat. Bindings: part, dgamma, dbeta. */
 export function bnGradFinalizeKernel(p: BnPlan): BoundKernel {
-  const code = `${columnHeader(p, [['part', 'read'], ['dgamma', 'read_write'], ['dbeta', 'read_write']])}
-  ${columnReduce(p, 'a')}
-  if (lid == 0u) { DBETA[j] = red[0]; }
-  workgroupBarrier();
-  ${columnReduce(p, 'b')}
-  if (lid == 0u) { DGAMMA[j] = red[0]; }
-}`;
-  return { key: `bnGradFinalize:${p.M}:${p.L.C}:${p.P}`, code, workgroups: [p.L.CV, 1, 1], bindings: ['part', 'dgamma', 'dbeta'] };
+  const k = combineKernel(p, [['part', 'read'], ['dgamma', 'read_write'], ['dbeta', 'read_write']], (lead) => `
+  ${combine(p, 'a', 'sg')}
+  ${combine(p, 'b', 'sgx')}
+  if (${lead}) {
+    DBETA[j] = sg;
+    DGAMMA[j] = sgx;
+  }`);
+  return { key: `bnGradFinalize:${p.M}:${p.L.C}:${p.P}`, ...k, bindings: ['part', 'dgamma', 'dbeta'] };
 }
 
 /**
@@ -199,30 +240,26 @@ export function bnGradFinalizeKernel(p: BnPlan): BoundKernel {
  * through the batch mean and variance; eval: gamma * invstd * g (running stats are
  * constants). Bindings: x, dy, stats, gamma, [beta with swish], [dgamma, dbeta in training], dx.
  */
-export function bnGradInputKernel(M: number, L: ChannelLayout, swish: boolean, training: boolean): BoundKernel {
-  const n = M * L.CV;
+export function bnGradInputKernel(p: BnPlan, swish: boolean, training: boolean): BoundKernel {
+  const { L, M } = p;
   const buffers: [string, 'read' | 'read_write'][] = [['x', 'read'], ['dy', 'read'], ['stats', 'read'], ['gamma', 'read']];
   if (swish) buffers.push(['beta', 'read']);
   if (training) buffers.push(['dgamma', 'read'], ['dbeta', 'read']);
   buffers.push(['dx', 'read_write']);
-  const inv = 1 / M;
-  const dx = training
-    ? `GAMMA[j] * STATS[${L.CV}u + j] * (g - DBETA[j] * ${f32lit(inv)} - xhat * (DGAMMA[j] * ${f32lit(inv)}))`
-    : `GAMMA[j] * STATS[${L.CV}u + j] * g`;
+  const inv = f32lit(1 / M);
+  const consts = training ? `let mg = DBETA[j] * ${inv};\n  let mgx = DGAMMA[j] * ${inv};` : '';
+  const dx = training ? 'k * (g - mg - xhat * mgx)' : 'k * g';
   const code = `${L.prelude}
 ${declare(buffers)}
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (i >= ${n}u) { return; }
-  let j = i % ${L.CV}u;
-  ${gradAtZ(swish, L, 'i')}
-  DX[i] = ${dx};
+${chunkHeader(p)}
+  ${columnConsts(L, true, swish)}
+  ${consts}
+  let k = gam * istd;
+  for (var r = r0; r < r1; r++) {
+    let idx = r * ${L.CV}u + j;
+    ${gradAtZ(swish, 'idx')}
+    DX[idx] = ${dx};
+  }
 }`;
-  return {
-    key: `bnGradInput:${M}:${L.C}:${swish}:${training}`,
-    code,
-    workgroups: grid1d(Math.ceil(n / 256)),
-    bindings: buffers.map(([b]) => b),
-  };
+  return { key: `bnGradInput:${M}:${L.C}:${p.P}:${swish}:${training}`, code, workgroups: chunkGrid(p), bindings: buffers.map(([b]) => b) };
 }

@@ -1,4 +1,4 @@
-import type { Kernel } from './kernel.js';
+import { grid1d, type Kernel } from './kernel.js';
 
 /**
  * Shared pieces of the per-channel kernels (batchnorm, pooling, squeeze-excite) over
@@ -112,6 +112,53 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     key: `${opts.key}:${N}:${HW}:${L.C}`,
     code,
     workgroups: [tiles, N, 1],
+    bindings: opts.buffers.map(([n]) => n),
+  };
+}
+
+/**
+ * An elementwise pass over NHWC data whose per-(image, channel) factor is loaded once:
+ * a thread owns one column j of a chunk of R rows inside one image, so `consts` (which
+ * sees `nj` = n * CV + j) runs once per thread and `body` (which sees `idx`) per row.
+ * About 16K threads, at least 16 rows each: few workgroups, which the software adapter
+ * needs (each costs ~10 us there), and enough to fill a GPU.
+ */
+export function imageRowsKernel(opts: {
+  key: string;
+  layout: ChannelLayout;
+  N: number;
+  HW: number;
+  buffers: readonly (readonly [string, Access])[];
+  consts: string;
+  body: string;
+}): BoundKernel {
+  const { layout: L, N, HW } = opts;
+  const Q0 = Math.max(1, Math.min(Math.ceil(HW / 16), Math.ceil(16384 / (N * L.CV))));
+  const R = Math.ceil(HW / Q0);
+  const Q = Math.ceil(HW / R);
+  const threads = N * Q * L.CV;
+  const code = /* wgsl */ `${L.prelude}
+${declare(opts.buffers)}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= ${threads}u) { return; }
+  let j = t % ${L.CV}u;
+  let c = t / ${L.CV}u;
+  let n = c / ${Q}u;
+  let hw0 = (c % ${Q}u) * ${R}u;
+  let hw1 = min(hw0 + ${R}u, ${HW}u);
+  let nj = n * ${L.CV}u + j;
+  ${opts.consts}
+  for (var hw = hw0; hw < hw1; hw++) {
+    let idx = (n * ${HW}u + hw) * ${L.CV}u + j;
+    ${opts.body}
+  }
+}`;
+  return {
+    key: `${opts.key}:${N}:${HW}:${L.C}`,
+    code,
+    workgroups: grid1d(Math.ceil(threads / 64)),
     bindings: opts.buffers.map(([n]) => n),
   };
 }

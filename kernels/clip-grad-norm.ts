@@ -1,5 +1,5 @@
 import type { Kernel } from './kernel.js';
-import { optimFrame, optimHeader, optimUniforms } from './optim-wgsl.js';
+import { optimFrame, optimKernelCode, optimUniforms } from './optim-wgsl.js';
 import { f32lit } from './wgsl.js';
 
 const WG = 256;
@@ -72,8 +72,6 @@ fn main(@builtin(local_invocation_index) lid: u32) {
 /** grad *= coef, with coef read from the GPU (no host round trip). Bindings: grad (rw), coef = [total, coef]. */
 export function scaleByCoefKernel(n: number): Kernel {
   const f = optimFrame(n);
-  const code = `${optimHeader(f, [], [['G', 'read_write'], ['COEF', 'read', 'f32']])}
-  G[i] = G[i] * COEF[1];
-}`;
+  const code = optimKernelCode(f, [], [['G', 'read_write'], ['COEF', 'read', 'f32']], 'G[i] = G[i] * COEF[1];');
   return { key: `scaleByCoef:${f.vec4}`, code, workgroups: f.workgroups, uniforms: optimUniforms(f.count, []) };
 }

@@ -1,5 +1,5 @@
-import { grid1d, type Kernel } from './kernel.js';
-import { WG, flatIndexHeader } from './wgsl.js';
+import type { Kernel } from './kernel.js';
+import { gridStrideMain, strideGroups } from './grid-stride.js';
 
 /**
  * y = x * keep / (1 - p) where keep is drawn per unit (unit = i / per: per = 1 for
@@ -18,16 +18,14 @@ fn mix(v: u32) -> u32 {
   h ^= h >> 16u;
   return h;
 }
-${flatIndexHeader(`@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(2) var<uniform> u: U;`)}
-  if (i >= ${n}u) { return; }
-  let unit = ${per === 1 ? 'i' : `i / ${per}u`};
-  let r = f32(mix(mix(unit ^ u.s1) + u.s2) >> 8u) * ${1 / 2 ** 24};
-  Y[i] = select(0.0, X[i] * u.scale, r >= u.p);
-}`;
+@group(0) @binding(2) var<uniform> u: U;
+${gridStrideMain(`${n}u`, `let unit = ${per === 1 ? 'i' : `i / ${per}u`};
+    let r = f32(mix(mix(unit ^ u.s1) + u.s2) >> 8u) * ${1 / 2 ** 24};
+    Y[i] = select(0.0, X[i] * u.scale, r >= u.p);`)}`;
   const uniforms = new ArrayBuffer(16);
   new Uint32Array(uniforms, 0, 2).set(seed);
   new Float32Array(uniforms, 8, 2).set([p, 1 / (1 - p)]);
-  return { key: `drop:${n}:${per}`, code, workgroups: grid1d(Math.ceil(n / WG)), uniforms };
+  return { key: `drop:${n}:${per}`, code, workgroups: strideGroups(n), uniforms };
 }

@@ -1,5 +1,4 @@
-import { grid1d } from './kernel.js';
-import { WG, flatIndexHeader } from './wgsl.js';
+import { gridStrideMain, strideGroups } from './grid-stride.js';
 
 /**
  * Shared frame of the optimizer kernels. They run once per parameter buffer every step,
@@ -17,20 +16,22 @@ export interface OptimFrame {
 export function optimFrame(n: number): OptimFrame {
   const vec4 = n % 4 === 0;
   const count = vec4 ? n / 4 : n;
-  return { count, vec4, workgroups: grid1d(Math.ceil(count / WG)) };
+  return { count, vec4, workgroups: strideGroups(count) };
 }
 
-/** WGSL header: `alias V`, the uniform struct U (first field n: u32), storage buffers (of V unless typed), flat index `i`. */
-export function optimHeader(
+/** WGSL: `alias V`, the uniform struct U (first field n: u32), storage buffers (of V unless typed), and `body` run for each i < n. */
+export function optimKernelCode(
   f: OptimFrame,
   fields: readonly string[],
   buffers: readonly (readonly [string, 'read' | 'read_write', string?])[],
+  body: string,
 ): string {
   const decl = buffers.map(([name, access, type], i) => `@group(0) @binding(${i}) var<storage, ${access}> ${name}: array<${type ?? 'V'}>;`).join('\n');
   return `alias V = ${f.vec4 ? 'vec4f' : 'f32'};
 struct U { n: u32, ${fields.map((x) => `${x}: f32`).join(', ')} }
-${flatIndexHeader(`${decl}\n@group(0) @binding(${buffers.length}) var<uniform> u: U;`)}
-  if (i >= u.n) { return; }`;
+${decl}
+@group(0) @binding(${buffers.length}) var<uniform> u: U;
+${gridStrideMain('u.n', body)}`;
 }
 
 /** Packs (n, ...floats) into a 16-byte-multiple uniform block matching optimHeader's U. */

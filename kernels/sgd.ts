@@ -1,5 +1,5 @@
 import type { Kernel } from './kernel.js';
-import { optimFrame, optimHeader, optimUniforms } from './optim-wgsl.js';
+import { optimFrame, optimKernelCode, optimUniforms } from './optim-wgsl.js';
 
 export interface SgdStepParams {
   lr: number;
@@ -23,15 +23,14 @@ export function sgdKernel(n: number, s: SgdStepParams): Kernel {
   if (withBuf) buffers.push(['B', 'read_write']);
   const update = withBuf
     ? `let b = select(u.mu * B[i] + u.omd * g, g, u.first != 0.0);
-  B[i] = b;
-  let d = ${s.nesterov ? 'g + u.mu * b' : 'b'};`
+    B[i] = b;
+    let d = ${s.nesterov ? 'g + u.mu * b' : 'b'};`
     : 'let d = g;';
-  const code = `${optimHeader(f, ['lr', 'mu', 'omd', 'wd', 'first'], buffers)}
-  let p = P[i];
-  let g = G[i] + u.wd * p;
-  ${update}
-  P[i] = p - u.lr * d;
-}`;
+  const body = `let p = P[i];
+    let g = G[i] + u.wd * p;
+    ${update}
+    P[i] = p - u.lr * d;`;
+  const code = optimKernelCode(f, ['lr', 'mu', 'omd', 'wd', 'first'], buffers, body);
   const uniforms = optimUniforms(f.count, [s.lr, s.momentum, 1 - s.dampening, s.weightDecay, s.first ? 1 : 0]);
   return { key: `sgd:${withBuf}:${s.nesterov}:${f.vec4}`, code, workgroups: f.workgroups, uniforms };
 }

@@ -1,18 +1,16 @@
-import { grid1d } from './kernel.js';
-import { type BoundKernel, type ChannelLayout, declare, hwReduceKernel } from './channel-wise.js';
+import { type BoundKernel, type ChannelLayout, hwReduceKernel, imageRowsKernel } from './channel-wise.js';
 
 /** The fused gate multiply: y[n, hw, c] = x[n, hw, c] * gate[n, c]. Bindings: x, gate, y. */
 export function seGateKernel(L: ChannelLayout, N: number, HW: number): BoundKernel {
-  const n = N * HW * L.CV;
-  const code = `${L.prelude}
-${declare([['x', 'read'], ['gate', 'read'], ['y', 'read_write']])}
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (i >= ${n}u) { return; }
-  Y[i] = X[i] * GATE[(i / ${HW * L.CV}u) * ${L.CV}u + i % ${L.CV}u];
-}`;
-  return { key: `seGate:${N}:${HW}:${L.C}`, code, workgroups: grid1d(Math.ceil(n / 256)), bindings: ['x', 'gate', 'y'] };
+  return imageRowsKernel({
+    key: 'seGate',
+    layout: L,
+    N,
+    HW,
+    buffers: [['x', 'read'], ['gate', 'read'], ['y', 'read_write']],
+    consts: 'let s = GATE[nj];',
+    body: 'Y[idx] = X[idx] * s;',
+  });
 }
 
 /**

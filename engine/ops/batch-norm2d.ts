@@ -64,8 +64,8 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean:
   const stats = empty([2, C]);
   const y = empty(x.shape);
   if (x.size > 0) {
+    const plan = bnPlan(M, L);
     if (training) {
-      const plan = bnPlan(M, L);
       const part = empty([plan.P, 2, C]);
       dispatch(bnStatsPartialKernel(plan), { x: xb, part: part.buffer });
       dispatch(bnStatsFinalizeKernel(plan, momentum, eps), {
@@ -78,7 +78,7 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean:
     } else {
       dispatch(bnEvalStatsKernel(L, eps), { runningMean: bufferOf(OP, runningMean), runningVar: bufferOf(OP, runningVar), stats: stats.buffer });
     }
-    dispatch(bnApplyKernel(M, L, swish), { x: xb, stats: stats.buffer, gamma: bufferOf(OP, gamma), beta: bufferOf(OP, beta), y: y.buffer });
+    dispatch(bnApplyKernel(plan, swish), { x: xb, stats: stats.buffer, gamma: bufferOf(OP, gamma), beta: bufferOf(OP, beta), y: y.buffer });
   }
   // The statistics of this forward pass are saved, not the running stats: those move on.
   record(OP, [x, gamma, beta], y, (gy, [xs, ss, gs, bs]) => bnBackward(xs, ss, gs, bs, gy, training, swish), [x, stats, gamma, beta]);
@@ -109,7 +109,7 @@ function bnBackward(x: Tensor, stats: Tensor, gamma: Tensor, beta: Tensor, gy: T
   };
   dispatch(bnGradPartialKernel(plan, swish), bufs);
   dispatch(bnGradFinalizeKernel(plan), bufs);
-  dispatch(bnGradInputKernel(M, L, swish, training), bufs);
+  dispatch(bnGradInputKernel(plan, swish, training), bufs);
   part.dispose();
   return [dx, dgamma, dbeta];
 }

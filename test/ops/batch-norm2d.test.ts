@@ -12,8 +12,9 @@ import { f32, gradcheck, toGpu, toRef, useEngine } from '../helpers/engine.js';
 useEngine();
 const rng = new Rng(11);
 // BATCHNORM_SHAPES plus vec4 channels with several chunks per column, and M = 37 rows
-// (chunks of 13 with a shorter last one) over 6 channels.
-const SHAPES = [...BATCHNORM_SHAPES, [2, 6, 5, 8], [37, 6], [4, 16, 16, 12]];
+// (chunks of 13 with a shorter last one) over 6 channels, and 2112 rows: 132 chunks, so a
+// workgroup per column combines them (fewer are summed by one thread per column).
+const SHAPES = [...BATCHNORM_SHAPES, [2, 6, 5, 8], [37, 6], [4, 16, 16, 12], [2, 33, 32, 4]];
 
 interface Params {
   gamma: RefTensor;
@@ -100,7 +101,7 @@ describe('batchNorm2d eval: running statistics', () => {
 });
 
 describe('batchNorm2d training vs the tfjs oracle', () => {
-  for (const shape of [[2, 5, 3, 7], [3, 4, 4, 8], [1, 3, 3, 5], [4, 9, 9, 16]]) {
+  for (const shape of [[2, 5, 3, 7], [3, 4, 4, 8], [1, 3, 3, 5], [4, 9, 9, 16], [2, 33, 32, 4]]) {
     it(`forward and gradients within 1e-4 ${JSON.stringify(shape)}`, async () => {
       const C = shape[3];
       const p = params(C);
