@@ -1,4 +1,5 @@
 import type { Kernel } from './kernel.js';
+import { treeReduce } from './channel-wise.js';
 import { f32lit } from './wgsl.js';
 
 const WG = 256;
@@ -45,11 +46,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   }
   if (anyBad) { atomicAdd(&bad, 1u); }
   red[lid] = acc;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
+  ${treeReduce('red', 'lid', 'lid', WG, 1)}
   let nBad = atomicLoad(&bad);
   if (lid == 0u) {
     var nanBits = 0x7fc00000u;

@@ -1,4 +1,5 @@
 import type { Kernel } from './kernel.js';
+import { treeReduce } from './channel-wise.js';
 import { optimFrame, optimKernelCode, optimUniforms } from './optim-wgsl.js';
 import { f32lit } from './wgsl.js';
 
@@ -31,11 +32,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     acc += ${f.vec4 ? 'dot(g, g)' : 'g * g'};
   }
   red[lid] = acc;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
+  ${treeReduce('red', 'lid', 'lid', WG, 1)}
   if (lid == 0u) { PART[u.base + wid.x] = red[0]; }
 }`;
   const uniforms = new Uint32Array([f.count, base, 0, 0]).buffer;
@@ -55,11 +52,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   var acc = 0.0;
   for (var i = lid; i < ${count}u; i += ${WG}u) { acc += PART[i]; }
   red[lid] = acc;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
+  ${treeReduce('red', 'lid', 'lid', WG, 1)}
   if (lid == 0u) {
     let total = sqrt(red[0]);
     OUT[0] = total;
