@@ -1,0 +1,127 @@
+/**
+ * depthwiseConv2d on the GPU: forward vs the float64 reference and gradcheck on the
+ * shared edge cases plus vec4 channels (C % 4 == 0), k7, an even kernel and unequal
+ * strides; larger shapes against the reference's analytic backward (several pixel
+ * blocks per row, several rows per weight-gradient chunk); random cases against the
+ * tfjs oracle; bad input.
+ */
+import { describe, expect, it } from 'vitest';
+import * as E from '../../engine/index.js';
+import { Rng } from '../../engine/random.js';
+import { DEPTHWISE_CASES, type DepthwiseCase } from '../reference/cases.js';
+import { depthwiseConv2d, depthwiseConv2dBackward, type ConvOptions } from '../reference/conv.js';
+import { expectClose } from '../reference/compare.js';
+import { randn, type RefTensor } from '../reference/tensor.js';
+import { tfDepthwiseConv2d } from '../oracle/tf.js';
+import { f32, gradcheck, toGpu, toRef, useEngine } from '../helpers/engine.js';
+
+useEngine();
+
+const EXTRA: DepthwiseCase[] = [
+  { name: 'k3 s1 same, C8 vec4, W 9 (partial pixel block)', x: [2, 5, 9, 8], KH: 3, KW: 3, stride: 1, padding: 'same' },
+  { name: 'k3 s2 same, C12 vec4, odd HW', x: [1, 7, 9, 12], KH: 3, KW: 3, stride: 2, padding: 'same' },
+  { name: 'k5 s2 same, C4 vec4, even HW', x: [2, 8, 6, 4], KH: 5, KW: 5, stride: 2, padding: 'same' },
+  { name: 'k5 s1 pad2, C4, batch 1', x: [1, 5, 7, 4], KH: 5, KW: 5, stride: 1, padding: 2 },
+  { name: 'k7 s1 pad3, C3', x: [1, 7, 8, 3], KH: 7, KW: 7, stride: 1, padding: 3 },
+  { name: 'k2x3 stride [1,2] asymmetric pad, C5', x: [2, 5, 7, 5], KH: 2, KW: 3, stride: [1, 2], padding: { top: 1, bottom: 0, left: 0, right: 2 } },
+  { name: 'k3 s3 valid, C4', x: [1, 9, 10, 4], KH: 3, KW: 3, stride: 3, padding: 0 },
+];
+
+function inputs(c: DepthwiseCase, rng: Rng, bias: boolean): RefTensor[] {
+  const C = c.x[3];
+  const xs = [randn(c.x, rng), randn([c.KH, c.KW, C], rng)];
+  if (bias) xs.push(randn([C], rng));
+  return xs;
+}
+
+const opts = (c: DepthwiseCase, bias?: E.Tensor): E.DepthwiseConv2dOptions => ({ stride: c.stride, padding: c.padding, bias });
+
+describe('depthwiseConv2d forward and gradcheck', () => {
+  const rng = new Rng(4);
+  for (const c of [...DEPTHWISE_CASES, ...EXTRA]) {
+    for (const bias of [true, false]) {
+      it(`${c.name}${bias ? ' + bias' : ''}`, async () => {
+        await gradcheck({
+          name: c.name,
+          inputs: inputs(c, rng, bias),
+          gpu: ([x, w, b]) => E.depthwiseConv2d(x, w, opts(c, b)),
+          ref: ([x, w, b]) => depthwiseConv2d(x, w, b, c),
+        });
+      });
+    }
+  }
+});
+
+describe('depthwiseConv2d at larger shapes vs the analytic reference backward', () => {
+  const cases: DepthwiseCase[] = [
+    { name: 'k3 s1 same, C64', x: [2, 24, 19, 64], KH: 3, KW: 3, stride: 1, padding: 'same' },
+    { name: 'k5 s2 same, C36', x: [3, 17, 22, 36], KH: 5, KW: 5, stride: 2, padding: 'same' },
+    { name: 'k3 s2 pad1, C30 (scalar)', x: [2, 21, 16, 30], KH: 3, KW: 3, stride: 2, padding: 1 },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const rng = new Rng(12);
+      const [x, w, b] = inputs(c, rng, true).map(f32);
+      const expected = depthwiseConv2d(x, w, b, c);
+      const dy = f32(randn(expected.shape, rng));
+      const grads = depthwiseConv2dBackward(x, w, dy, c);
+      const [gx, gw, gb] = [toGpu(x, true), toGpu(w, true), toGpu(b, true)];
+      const y = E.depthwiseConv2d(gx, gw, opts(c, gb));
+      expectClose(await toRef(y), expected, 1e-5, `${c.name} y`);
+      const reads = E.runtime().stats.reads;
+      E.backward(y, { grad: toGpu(dy) });
+      expect(E.runtime().stats.reads, 'backward must not read back to the host').toBe(reads);
+      expectClose(await toRef(gx.grad!), grads.dx, 1e-5, `${c.name} dx`);
+      expectClose(await toRef(gw.grad!), grads.dw, 1e-5, `${c.name} dw`);
+      expectClose(await toRef(gb.grad!), grads.db, 1e-5, `${c.name} db`);
+    });
+  }
+});
+
+describe('depthwiseConv2d vs the tfjs oracle on random cases', () => {
+  const rng = new Rng(99);
+  const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)];
+  for (let k = 0; k < 8; k++) {
+    const K = k % 2 === 0 ? 3 : 5;
+    const stride = k % 4 < 2 ? 1 : 2;
+    const padding = pick<ConvOptions['padding']>(['same', 'same', 1, 2]);
+    const x: [number, number, number, number] = [1 + rng.int(2), 5 + rng.int(7), 5 + rng.int(7), pick([1, 3, 4, 6, 8, 12])];
+    const c: DepthwiseCase = { name: `random ${k}`, x, KH: K, KW: K, stride, padding };
+    it(`${c.name}: x ${JSON.stringify(x)} k${K} s${stride} pad ${padding}`, async () => {
+      const [xr, wr, br] = inputs(c, rng, true).map(f32);
+      const [gx, gw, gb] = [toGpu(xr, true), toGpu(wr, true), toGpu(br, true)];
+      const y = E.depthwiseConv2d(gx, gw, opts(c, gb));
+      const dy = f32(randn(y.shape, rng));
+      const tf = await tfDepthwiseConv2d(xr, wr, br, c, dy);
+      expectClose(await toRef(y), tf.y, 1e-4, `${c.name} y`);
+      E.backward(y, { grad: toGpu(dy) });
+      expectClose(await toRef(gx.grad!), tf.dx, 1e-4, `${c.name} dx`);
+      expectClose(await toRef(gw.grad!), tf.dw, 1e-4, `${c.name} dw`);
+      expectClose(await toRef(gb.grad!), tf.db!, 1e-4, `${c.name} db`);
+    });
+  }
+});
+
+describe('depthwiseConv2d bad input: one-line errors naming the op and shapes', () => {
+  const z = (shape: number[]) => E.zeros(shape);
+  const cases: [string, () => unknown, RegExp][] = [
+    ['rank-3 input', () => E.depthwiseConv2d(z([4, 4, 3]), z([3, 3, 3])), /^depthwiseConv2d: input #\d+\[4,4,3\] must be NHWC \(rank 4\)$/],
+    ['HWIO weight', () => E.depthwiseConv2d(z([1, 4, 4, 3]), z([3, 3, 1, 3])), /^depthwiseConv2d: weight #\d+\[3,3,1,3\] must be \[KH, KW, C\] \(rank 3\)$/],
+    ['channel mismatch', () => E.depthwiseConv2d(z([1, 4, 4, 3]), z([3, 3, 4])), /^depthwiseConv2d: input #\d+\[1,4,4,3\] has 3 channels, weight #\d+\[3,3,4\] has 4$/],
+    ['kernel larger than padded input', () => E.depthwiseConv2d(z([1, 2, 6, 3]), z([5, 5, 3]), { padding: 1 }), /^depthwiseConv2d: kernel 5x5 .* larger than the padded input 4x8/],
+    ['bias shape', () => E.depthwiseConv2d(z([1, 4, 4, 3]), z([3, 3, 3]), { bias: z([4]) }), /^depthwiseConv2d: bias #\d+\[4\] must have shape \[3\]/],
+    ['negative padding', () => E.depthwiseConv2d(z([1, 4, 4, 3]), z([3, 3, 3]), { padding: -1 }), /^depthwiseConv2d: padding -1 must be non-negative integers$/],
+  ];
+  for (const [name, fn, re] of cases) {
+    it(name, () => {
+      let msg = '';
+      try {
+        fn();
+      } catch (e) {
+        msg = (e as Error).message;
+      }
+      expect(msg).toMatch(re);
+      expect(msg).not.toContain('\n');
+    });
+  }
+});
