@@ -7,6 +7,7 @@ type Suite = (args: string[]) => Promise<BenchRow[]>;
 const suites: Record<string, () => Promise<Suite>> = {
   // each suite adds one line here
   rle: async () => (await import('./rle.js')).rleBench,
+  kernels: async () => (await import('./kernels.js')).kernelsBench,
   'kernels-training': async () => (await import('./kernels-training.js')).trainingKernelsBench,
   segment: async () => (await import('./segment.js')).segmentBench,
   loader: async () => (await import('./loader.js')).loaderBench,
