@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   'kernels-training': async () => (await import('./kernels-training.js')).trainingKernelsBench,
   segment: async () => (await import('./segment.js')).segmentBench,
   loader: async () => (await import('./loader.js')).loaderBench,
+  matmul: async () => (await import('./matmul.js')).matmulBench,
 };
 
 async function main(): Promise<void> {
