@@ -38,7 +38,9 @@ export function matmulSubgroupKernel(p: MatmulParams): Kernel {
   const { M, N, K, transA, transB } = p;
   const ROWS = Math.max(1, Math.min(p.blocking?.rows ?? defaultRows(p), M));
   const GROUPS = Math.max(1, p.blocking?.groups ?? 1);
-  const aMode: AMode = !transA && K % 4 === 0 && p.strideA % 4 === 0 ? 'k4' : transA && M % 4 === 0 && p.strideA % 4 === 0 ? 'm4' : 'scalar';
+  // m4 reads row quads from row0, so it needs the row block to start on a quad
+  const aMode: AMode =
+    !transA && K % 4 === 0 && p.strideA % 4 === 0 ? 'k4' : transA && M % 4 === 0 && ROWS % 4 === 0 && p.strideA % 4 === 0 ? 'm4' : 'scalar';
   const bMode: BMode = !transB && N % 4 === 0 && p.strideB % 4 === 0 ? 'n4' : transB && K % 4 === 0 && p.strideB % 4 === 0 ? 'k4' : 'scalar';
   const cVec = N % 4 === 0;
   const K4 = K - (K % 4);

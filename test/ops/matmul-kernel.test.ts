@@ -173,6 +173,7 @@ const cases: (Case & { on?: Variant[] })[] = [
 const blockings: Case[] = [
   { M: 33, N: 70, K: 20, blocking: { rows: 8, groups: 2 } },
   { M: 19, N: 68, K: 16, blocking: { rows: 5, groups: 3 }, transB: true, bias: true },
+  { M: 24, N: 12, K: 10, blocking: { rows: 6, groups: 1 }, transA: true }, // row blocks off the quad grid
 ];
 
 describe('matmul kernels on the real adapter vs a float64 loop', () => {
