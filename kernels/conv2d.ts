@@ -234,50 +234,68 @@ export function splitRows(rows: number, threadsPerChunk: number, targetThreads: 
   return { rowsPerChunk, chunks: Math.ceil(rows / rowsPerChunk) };
 }
 
-export function conv2dGradWeightThreadsPerChunk(d: ConvDims): number {
+/** A grad-weight thread's tile: CIT input channels (read CIV at a time) x CT vectors of CB output channels. */
+function gradWeightTile(d: ConvDims): { CB: number; CIV: number; CIT: number; CT: number } {
   const cinPG = d.Cin / d.groups;
   const coutPG = d.Cout / d.groups;
   const CB = coutPG % 4 === 0 ? 4 : 1;
   const CIV = cinPG % 4 === 0 ? 4 : 1;
-  return (d.Cout / CB) * d.KH * d.KW * (cinPG / CIV);
+  // A stem's 3 input channels all go to one thread: each dy load then feeds 3x as many FMAs.
+  const CIT = CIV === 4 ? 4 : cinPG <= 4 ? cinPG : 1;
+  const CT = (coutPG / CB) % 2 === 0 ? 2 : 1;
+  return { CB, CIV, CIT, CT };
+}
+
+export function conv2dGradWeightThreadsPerChunk(d: ConvDims): number {
+  const { CB, CIT, CT } = gradWeightTile(d);
+  return (d.Cout / (CB * CT)) * d.KH * d.KW * (d.Cin / d.groups / CIT);
 }
 
 /**
  * First pass of the weight gradient, an implicit GEMM dw[(kh,kw,ci), co] = sum over output
  * pixels of x[pixel's tap, ci] * dy[pixel, co], split over chunks of output rows so the
  * N*OH*OW reduction is spread over many threads: partial[s, kh, kw, ci, co] for chunk s.
- * The op sums the partials over s. A thread owns a CIV x CB tile (4 input x 4 output
+ * The op sums the partials over s. A thread owns a CIT x (CT*CB) tile (4 input x 8 output
  * channels when both divide by 4) and walks only the ow range whose tap is inside the input.
  * Bindings: 0 x, 1 dy, 2 partial.
  */
 export function conv2dGradWeightKernel(d: ConvDims, split: RowSplit): Kernel {
   const cinPG = d.Cin / d.groups;
   const coutPG = d.Cout / d.groups;
-  const CB = coutPG % 4 === 0 ? 4 : 1;
-  const CIV = cinPG % 4 === 0 ? 4 : 1;
+  const { CB, CIV, CIT, CT } = gradWeightTile(d);
   const NQ = d.Cout / CB;
-  const NCIQ = cinPG / CIV;
+  const NCQ = NQ / CT;
+  const NCIQ = cinPG / CIT;
   const tiles = d.KH * d.KW * NCIQ;
-  const total = NQ * tiles * split.chunks;
+  const total = NCQ * tiles * split.chunks;
   const XT = vecType(CIV);
   const GT = vecType(CB);
-  const cs = [...Array(CIV).keys()];
+  const cs = [...Array(CIT).keys()];
+  const ts = [...Array(CT).keys()];
   const rows = d.N * d.OH;
+  const xLoads =
+    CIV === 4
+      ? ['let xv = X[xo];']
+      : cs.map((c) => `let x_${c} = X[xo + ${c}];`);
+  const xOf = (c: number) => (CIV === 4 ? `xv[${c}]` : `x_${c}`);
+  const accs = cs.flatMap((c) => ts.map((t) => `var acc_${c}_${t} = ${GT}(0.0);`));
+  const fmas = cs.flatMap((c) => ts.map((t) => `acc_${c}_${t} += ${xOf(c)} * g_${t};`));
+  const stores = cs.flatMap((c) => ts.map((t) => `P[po + ${c * NQ + t}] = acc_${c}_${t};`));
   const code = `${flatIndexHeader(`@group(0) @binding(0) var<storage, read> X: array<${XT}>;
 @group(0) @binding(1) var<storage, read> G: array<${GT}>;
 @group(0) @binding(2) var<storage, read_write> P: array<${GT}>;`)}
   if (i >= ${total}u) { return; }
-  let cq = i32(i % ${NQ}u);
-  var r = i32(i / ${NQ}u);
+  let cq = i32(i % ${NCQ}u);
+  var r = i32(i / ${NCQ}u);
   let tile = r % ${tiles};
   let s = r / ${tiles};
   let khkw = tile / ${NCIQ};
   let ciq = tile % ${NCIQ};
   let kh = khkw / ${d.KW};
   let kw = khkw % ${d.KW};
-  let g = (cq * ${CB}) / ${coutPG};
-  let xch = (g * ${cinPG}) / ${CIV} + ciq;
-  ${cs.map((c) => `var acc_${c} = ${GT}(0.0);`).join('\n  ')}
+  let g = (cq * ${CT * CB}) / ${coutPG};
+  let xch = (g * ${cinPG} + ciq * ${CIT}) / ${CIV};
+  ${accs.join('\n  ')}
   // ow range whose tap iw = ow*SW - padLeft + kw lies inside [0, W)
   let owLo = max(0, (${d.padLeft} - kw + ${d.SW - 1}) / ${d.SW});
   let hiNum = ${d.W + d.padLeft - 1} - kw;
@@ -292,13 +310,15 @@ export function conv2dGradWeightKernel(d: ConvDims, split: RowSplit): Kernel {
     let xrow = (n * ${d.H} + ih) * ${d.W};
     let grow = row * ${d.OW};
     for (var ow = owLo; ow <= owHi; ow++) {
-      let xv = X[(xrow + ow * ${d.SW} - ${d.padLeft} + kw) * ${d.Cin / CIV} + xch];
-      let gv = G[(grow + ow) * ${NQ} + cq];
-      ${cs.map((c) => `acc_${c} += ${lane('xv', CIV, c)} * gv;`).join('\n      ')}
+      let xo = (xrow + ow * ${d.SW} - ${d.padLeft} + kw) * ${d.Cin / CIV} + xch;
+      let go = (grow + ow) * ${NQ} + cq * ${CT};
+      ${xLoads.join('\n      ')}
+      ${ts.map((t) => `let g_${t} = G[go + ${t}];`).join('\n      ')}
+      ${fmas.join('\n      ')}
     }
   }
-  let po = ((s * ${d.KH * d.KW} + khkw) * ${cinPG} + ciq * ${CIV}) * ${NQ} + cq;
-  ${cs.map((c) => `P[po + ${c * NQ}] = acc_${c};`).join('\n  ')}
+  let po = ((s * ${d.KH * d.KW} + khkw) * ${cinPG} + ciq * ${CIT}) * ${NQ} + cq * ${CT};
+  ${stores.join('\n  ')}
 }`;
   return {
     key: `conv2d:dw:${convDimsKey(d)}:${split.rowsPerChunk}`,
