@@ -1,5 +1,5 @@
 import type { Kernel } from './kernel.js';
-import { checkGrid, matmulKey, operandIndex, type MatmulParams } from './matmul-params.js';
+import { matmulKey, operandIndex, tileGrid, type MatmulParams } from './matmul-params.js';
 
 /**
  * The portable fallback: each thread owns a 4x4 block of C and reads its operands straight
@@ -28,23 +28,24 @@ export function matmulBasicKernel(p: MatmulParams): Kernel {
       const bias = p.bias ? ` + BIAS[col0 + ${j}u]` : '';
       stores.push(`if (row0 + ${i}u < ${M}u && col0 + ${j}u < ${N}u) { C[offC + (row0 + ${i}u) * ${N}u + col0 + ${j}u] = acc${i}${j}${bias}; }`);
     }
+  const grid = tileGrid(p, Math.ceil(N / (TILE * WG_X)), Math.ceil(M / (TILE * WG_Y)));
   const code = `@group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
 ${p.bias ? '@group(0) @binding(2) var<storage, read> BIAS: array<f32>;' : ''}
 @group(0) @binding(${p.bias ? 3 : 2}) var<storage, read_write> C: array<f32>;
 @compute @workgroup_size(${WG_X}, ${WG_Y})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let col0 = gid.x * ${TILE}u;
-  let row0 = gid.y * ${TILE}u;
-  let offA = gid.z * ${p.strideA}u;
-  let offB = gid.z * ${p.strideB}u;
-  let offC = gid.z * ${M * N}u;
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  ${grid.prelude}
+  let col0 = (wid.x * ${WG_X}u + lid.x) * ${TILE}u;
+  let row0 = (rowTile * ${WG_Y}u + lid.y) * ${TILE}u;
+  let offA = z * ${p.strideA}u;
+  let offB = z * ${p.strideB}u;
+  let offC = z * ${M * N}u;
   ${accs.join('\n  ')}
   for (var k = 0u; k < ${K}u; k++) {
     ${lines.join('\n    ')}
   }
   ${stores.join('\n  ')}
 }`;
-  const wg = checkGrid(p, [Math.ceil(N / (TILE * WG_X)), Math.ceil(M / (TILE * WG_Y)), p.batch]);
-  return { key: matmulKey(p), code, workgroups: wg };
+  return { key: matmulKey(p, `:${grid.workgroups.join('x')}`), code, workgroups: grid.workgroups };
 }

@@ -19,6 +19,8 @@ export interface MatmulParams {
   variant: MatmulVariant;
   /** Register blocking of the subgroup variant (rows per subgroup, 4-column groups per lane); bench and tuner only. */
   blocking?: { rows: number; groups: number };
+  /** The adapter's maxComputeWorkgroupsPerDimension (default 65535); bigger grids fold. */
+  maxWorkgroupsPerDimension?: number;
 }
 
 /**
@@ -39,14 +41,27 @@ export function operandIndex(p: MatmulParams): { a: (r: string, k: string) => st
   };
 }
 
-/** Every dispatch dimension must stay within WebGPU's per-dimension limit; say which op and shape broke it. */
-export function checkGrid(p: MatmulParams, wg: [number, number, number], max = 65535): [number, number, number] {
-  if (wg.some((d) => d > max)) {
-    throw new Error(
-      `matmul ${p.variant}: ${p.batch}x[${p.M}x${p.K}]x[${p.K}x${p.N}] needs a ${wg.join('x')} workgroup grid, over the ${max} per-dimension limit`,
-    );
+/**
+ * The workgroup grid: column tiles on x, row tiles x batch on y (and z). Row tiles go on y and
+ * the batch on z while both fit the per-dimension limit; past it (a batch-16 im2col at 512^2 has
+ * a million rows) they are flattened over y and z and the kernel unfolds them. `prelude` is WGSL
+ * (after `wid` is in scope) defining `rowTile` and `z`, the batch entry; surplus workgroups
+ * return at once, which keeps control flow uniform for barriers and subgroup operations.
+ */
+export function tileGrid(p: MatmulParams, colTiles: number, rowTiles: number): { workgroups: [number, number, number]; prelude: string } {
+  const max = p.maxWorkgroupsPerDimension ?? 65535;
+  if (colTiles > max) {
+    throw new Error(`matmul ${p.variant}: N = ${p.N} needs ${colTiles} column tiles, over the ${max} workgroups per dimension limit`);
   }
-  return wg;
+  if (rowTiles <= max && p.batch <= max) return { workgroups: [colTiles, rowTiles, p.batch], prelude: 'let rowTile = wid.y; let z = wid.z;' };
+  const total = rowTiles * p.batch;
+  const y = Math.min(total, max);
+  const zs = Math.ceil(total / y);
+  if (zs > max) throw new Error(`matmul ${p.variant}: ${p.batch}x${p.M} rows need ${total} row tiles, more than a ${max}x${max} grid holds`);
+  return {
+    workgroups: [colTiles, y, zs],
+    prelude: `let flat = wid.z * ${y}u + wid.y; if (flat >= ${total}u) { return; } let rowTile = flat % ${rowTiles}u; let z = flat / ${rowTiles}u;`,
+  };
 }
 
 export function matmulKey(p: MatmulParams, extra = ''): string {

@@ -1,5 +1,5 @@
 import type { Kernel } from './kernel.js';
-import { checkGrid, matmulKey, type MatmulParams } from './matmul-params.js';
+import { matmulKey, tileGrid, type MatmulParams } from './matmul-params.js';
 
 /**
  * Matmul for software adapters (llvmpipe/lavapipe). There a subgroup of 8 lanes is one 256-bit
@@ -61,10 +61,12 @@ export function matmulSubgroupKernel(p: MatmulParams): Kernel {
 
   L.push(`@compute @workgroup_size(${LANES})`);
   L.push('fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane: u32) {');
-  L.push(`  let row0 = wid.y * ${ROWS}u;`);
-  L.push(`  let offA = wid.z * ${p.strideA}u;`);
-  L.push(`  let offB = wid.z * ${p.strideB}u;`);
-  L.push(`  let offC = wid.z * ${M * N}u;`);
+  const grid = tileGrid(p, Math.ceil(N / (32 * GROUPS)), Math.ceil(M / ROWS));
+  L.push(`  ${grid.prelude}`);
+  L.push(`  let row0 = rowTile * ${ROWS}u;`);
+  L.push(`  let offA = z * ${p.strideA}u;`);
+  L.push(`  let offB = z * ${p.strideB}u;`);
+  L.push(`  let offC = z * ${M * N}u;`);
   // Lane's first column in each group, and the clamped columns its loads use.
   for (let g = 0; g < GROUPS; g++) {
     L.push(`  let cb${g} = wid.x * ${32 * GROUPS}u + ${32 * g}u + lane * 4u;`);
@@ -199,6 +201,5 @@ export function matmulSubgroupKernel(p: MatmulParams): Kernel {
     }
   }
   L.push('}');
-  const wg = checkGrid(p, [Math.ceil(N / (32 * GROUPS)), Math.ceil(M / ROWS), p.batch]);
-  return { key: matmulKey(p, `:${ROWS}x${GROUPS}`), code: L.join('\n'), workgroups: wg };
+  return { key: matmulKey(p, `:${ROWS}x${GROUPS}:${grid.workgroups.join('x')}`), code: L.join('\n'), workgroups: grid.workgroups };
 }

@@ -1,5 +1,5 @@
 import type { Kernel } from './kernel.js';
-import { checkGrid, matmulKey, operandIndex, type MatmulParams } from './matmul-params.js';
+import { matmulKey, operandIndex, tileGrid, type MatmulParams } from './matmul-params.js';
 
 /**
  * Matmul for real GPUs, the standard recipe: a 16x16 workgroup computes a 64x64 tile of C,
@@ -53,6 +53,7 @@ export function matmulTiledKernel(p: MatmulParams): Kernel {
     }
   }
   const biasLoad = p.bias ? `let bias = vec4f(${[0, 1, 2, 3].map((j) => `BIAS[min(c0 + ${j}u, ${N - 1}u)]`).join(', ')});` : '';
+  const grid = tileGrid(p, Math.ceil(N / T), Math.ceil(M / T));
   const code = `@group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
 ${p.bias ? '@group(0) @binding(2) var<storage, read> BIAS: array<f32>;' : ''}
@@ -64,11 +65,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let tx = lid.x;
   let ty = lid.y;
   let t = ty * ${WG}u + tx;
-  let row0 = wid.y * ${T}u;
+  ${grid.prelude}
+  let row0 = rowTile * ${T}u;
   let col0 = wid.x * ${T}u;
-  let offA = wid.z * ${p.strideA}u;
-  let offB = wid.z * ${p.strideB}u;
-  let offC = wid.z * ${M * N}u;
+  let offA = z * ${p.strideA}u;
+  let offB = z * ${p.strideB}u;
+  let offC = z * ${M * N}u;
   let c0 = col0 + tx * 4u;
   ${accs.join('\n  ')}
   for (var k0 = 0u; k0 < ${K}u; k0 += ${BK}u) {
@@ -83,6 +85,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   ${biasLoad}
   ${stores.join('\n  ')}
 }`;
-  const wg = checkGrid(p, [Math.ceil(N / T), Math.ceil(M / T), p.batch]);
-  return { key: matmulKey(p), code, workgroups: wg };
+  return { key: matmulKey(p, `:${grid.workgroups.join('x')}`), code, workgroups: grid.workgroups };
 }

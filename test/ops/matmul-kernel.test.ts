@@ -26,6 +26,8 @@ interface Case {
   transB?: boolean;
   bias?: boolean;
   blocking?: { rows: number; groups: number };
+  /** A small grid limit forces the row-tile x batch fold that huge im2col products need. */
+  maxGrid?: number;
 }
 
 const PAD = 8; // NaN floats after each operand
@@ -44,6 +46,7 @@ function params(c: Case, variant: MatmulVariant): MatmulParams {
     bias: !!c.bias,
     variant,
     blocking: c.blocking,
+    maxWorkgroupsPerDimension: c.maxGrid,
   };
 }
 
@@ -164,6 +167,8 @@ const cases: (Case & { on?: Variant[] })[] = [
   { M: 5, N: 6, K: 7, batch: 3, shared: 'A', on: ['basic'] },
   { M: 8, N: 12, K: 16, batch: 2, shared: 'B', transB: true },
   { M: 8, N: 12, K: 16, batch: 3, shared: 'A', transA: true, on: ['tiled', 'basic'] },
+  // more row tiles x batch than one grid dimension holds: folded over y and z
+  { M: 33, N: 40, K: 9, batch: 11, shared: 'B', maxGrid: 10, on: ['tiled', 'basic'] },
   // fused bias
   { M: 6, N: 11, K: 5, bias: true, on: ['tiled', 'basic'] },
   { M: 4, N: 8, K: 12, batch: 2, shared: 'B', bias: true },
@@ -182,7 +187,7 @@ describe('matmul kernels on the real adapter vs a float64 loop', () => {
     describe(variant, () => {
       cases.forEach((c, i) => {
         if (variant !== 'subgroup' && !c.on?.includes(variant)) return;
-        it(`${c.batch ?? 1}x[${c.M}x${c.K}]${c.transA ? 'ᵀ' : ''} x [${c.K}x${c.N}]${c.transB ? 'ᵀ' : ''}${c.shared ? ` shared ${c.shared}` : ''}${c.bias ? ' +bias' : ''}`, async (t) => {
+        it(`${c.batch ?? 1}x[${c.M}x${c.K}]${c.transA ? 'ᵀ' : ''} x [${c.K}x${c.N}]${c.transB ? 'ᵀ' : ''}${c.shared ? ` shared ${c.shared}` : ''}${c.bias ? ' +bias' : ''}${c.maxGrid ? ` grid limit ${c.maxGrid}` : ''}`, async (t) => {
           if (variant === 'subgroup' && !canRunSubgroupVariant(ctx.summary, ctx.features)) t.skip();
           await run(params(c, variant), 100 + i);
         });
