@@ -9,7 +9,9 @@ import { WG, flatIndexHeader } from './wgsl.js';
  * pixels along W times CT vectors of output channels. Channels are read as vec4 whenever
  * the per-group channel count divides by 4 (with a scalar path otherwise): in HWIO the
  * Cout run of a weight row is contiguous, and in NHWC so is the Cin run of a pixel.
- * Positions are i32 so padding shows up as negative coordinates.
+ * Positions are i32 so padding shows up as negative coordinates. Reads that may fall in
+ * the padding clamp the index and select zero instead of branching: on lavapipe an if per
+ * load made kernels take seconds to compile and ran no faster.
  */
 export interface ConvDims {
   N: number;
@@ -79,7 +81,7 @@ export function conv2dForwardKernel(d: ConvDims, bias: boolean): Kernel {
     for (const c of cs) {
       for (const t of ts) body.push(`let w_${c}_${t} = Wt[wo + (${ci} + ${c}) * ${coutV} + ${t}];`);
     }
-    for (const j of js) body.push(`var x_${j} = ${XT}(0.0); if (ok_${j}) { x_${j} = X[xo_${j} + (${ci}) / ${CIV}]; }`);
+    for (const j of js) body.push(`let x_${j} = select(${XT}(0.0), X[xo_${j} + (${ci}) / ${CIV}], ok_${j});`);
     for (const j of js) {
       for (const t of ts) {
         const terms = cs.map((c) => `${lane(`x_${j}`, CIV, c)} * w_${c}_${t}`).join(' + ');
@@ -94,7 +96,7 @@ export function conv2dForwardKernel(d: ConvDims, bias: boolean): Kernel {
     for (const j of js) {
       body.push(`  let iw_${j} = (ow0 + ${j}) * ${d.SW} + ${kw} - ${d.padLeft};`);
       body.push(`  let ok_${j} = iw_${j} >= 0 && iw_${j} < ${d.W};`);
-      body.push(`  let xo_${j} = (rowBase + max(iw_${j}, 0)) * ${cinV} + ciBaseV;`);
+      body.push(`  let xo_${j} = (rowBase + clamp(iw_${j}, 0, ${d.W - 1})) * ${cinV} + ciBaseV;`);
     }
     body.push(`  let wo = (${kh} * ${d.KW} + ${kw}) * ${cinPG * coutV} + cq * ${CT};`);
     if (small) {
@@ -169,7 +171,7 @@ export function conv2dGradInputKernel(d: ConvDims): Kernel {
   for (const j of js) lines.push(`var acc_${j} = ${XT}(0.0);`);
   const inner: string[] = [];
   for (const c of cs) inner.push(`let w_${c} = Wt[wo + ${c * coutV} + co];`);
-  for (const j of js) inner.push(`var g_${j} = ${GT}(0.0); if (ok_${j}) { g_${j} = G[go_${j} + co]; }`);
+  for (const j of js) inner.push(`let g_${j} = select(${GT}(0.0), G[go_${j} + co], ok_${j});`);
   for (const j of js) {
     const terms = cs.map((c) => dot(`g_${j}`, `w_${c}`));
     inner.push(`acc_${j} += ${CIV === 1 ? terms[0] : `${XT}(${terms.join(', ')})`};`);
@@ -183,7 +185,7 @@ export function conv2dGradInputKernel(d: ConvDims): Kernel {
     .map(
       (j) => `let ow_${j} = owb + ${j};
           let ok_${j} = ow_${j} >= 0 && ow_${j} < ${d.OW} && rw + (b * ${PX} + ${j}) * ${d.SW} < ${d.W};
-          let go_${j} = (rowG + max(ow_${j}, 0)) * ${coutV} + coBaseV;`,
+          let go_${j} = (rowG + clamp(ow_${j}, 0, ${d.OW - 1})) * ${coutV} + coBaseV;`,
     )
     .join('\n          ');
   const code = `${flatIndexHeader(`@group(0) @binding(0) var<storage, read> G: array<${GT}>;
