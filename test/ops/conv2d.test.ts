@@ -39,10 +39,13 @@ function inputs(c: ConvCase, rng: Rng, bias: boolean): RefTensor[] {
 
 const opts = (c: ConvCase, bias?: E.Tensor): E.Conv2dOptions => ({ stride: c.stride, padding: c.padding, groups: c.groups, bias });
 
+const NO_BIAS = ['k3 s1 same, odd HW', 'k5 s2 pad2', 'stem path: k3 s2 pad1, Cin 3 -> 16', 'general path, vec4 in and out: k3 s1 pad1, 8 -> 12', 'groups = channels, C8 (depthwise route, vec4)', 'k1 s1 pointwise, vec4 (GEMM route)'];
+
 describe('conv2d forward and gradcheck', () => {
   const rng = new Rng(3);
   for (const c of [...CONV_CASES, ...EXTRA]) {
-    for (const bias of [true, false]) {
+    // The bias only changes the forward kernel's last line: without it on a few paths is enough.
+    for (const bias of NO_BIAS.includes(c.name) ? [true, false] : [true]) {
       it(`${c.name}${bias ? ' + bias' : ''}`, async () => {
         await gradcheck({
           name: c.name,
@@ -96,13 +99,13 @@ describe('conv2d at a larger shape vs the analytic reference backward', () => {
 describe('conv2d vs the tfjs oracle on random cases', () => {
   const rng = new Rng(2024);
   const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)];
-  for (let k = 0; k < 8; k++) {
+  for (let k = 0; k < 6; k++) {
     const groups = pick([1, 1, 2, 3]);
     const Cin = groups * (1 + rng.int(4));
     const Cout = groups * (1 + rng.int(4));
     const KH = pick([1, 3, 5]);
     const KW = pick([1, 3, KH]);
-    const stride = pick([1, 2]);
+    const stride = k % 2 === 0 ? 1 : 2;
     const padding = pick<ConvOptions['padding']>(['same', 0, 1, 2]);
     const x: [number, number, number, number] = [1 + rng.int(2), 5 + rng.int(6), 5 + rng.int(6), Cin];
     const c: ConvCase = { name: `random ${k}`, x, KH, KW, Cout, stride, padding, groups };

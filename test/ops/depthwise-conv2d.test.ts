@@ -36,10 +36,13 @@ function inputs(c: DepthwiseCase, rng: Rng, bias: boolean): RefTensor[] {
 
 const opts = (c: DepthwiseCase, bias?: E.Tensor): E.DepthwiseConv2dOptions => ({ stride: c.stride, padding: c.padding, bias });
 
+const NO_BIAS = ['k3 s1 same, C5', 'k3 s2 same, C12 vec4, odd HW'];
+
 describe('depthwiseConv2d forward and gradcheck', () => {
   const rng = new Rng(4);
   for (const c of [...DEPTHWISE_CASES, ...EXTRA]) {
-    for (const bias of [true, false]) {
+    // The bias only changes the forward kernel's last line: without it on a few paths is enough.
+    for (const bias of NO_BIAS.includes(c.name) ? [true, false] : [true]) {
       it(`${c.name}${bias ? ' + bias' : ''}`, async () => {
         await gradcheck({
           name: c.name,
@@ -81,7 +84,7 @@ describe('depthwiseConv2d at larger shapes vs the analytic reference backward', 
 describe('depthwiseConv2d vs the tfjs oracle on random cases', () => {
   const rng = new Rng(99);
   const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)];
-  for (let k = 0; k < 8; k++) {
+  for (let k = 0; k < 6; k++) {
     const K = k % 2 === 0 ? 3 : 5;
     const stride = k % 4 < 2 ? 1 : 2;
     const padding = pick<ConvOptions['padding']>(['same', 'same', 1, 2]);
