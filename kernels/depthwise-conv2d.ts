@@ -100,7 +100,7 @@ export function depthwiseGradInputKernel(d: DepthwiseDims): Kernel {
   const CB = d.C % 4 === 0 ? 4 : 1;
   const T = vecType(CB);
   const NC = d.C / CB;
-  const QX = d.SW * Math.max(1, Math.round(PX / d.SW));
+  const QX = d.SW * PX;
   const WB = Math.ceil(d.W / QX);
   const total = d.N * d.H * WB * NC;
   // For pixel j of the block and tap kw: the output column offset q (ow = b*QX/SW + q), or none.
@@ -119,6 +119,9 @@ export function depthwiseGradInputKernel(d: DepthwiseDims): Kernel {
   row.push(`let numh = ih + ${d.padTop} - kh;`);
   row.push(`let oh = numh / ${d.SH};`);
   row.push(`let rowOk = numh >= 0 && numh % ${d.SH} == 0 && oh < ${d.OH};`);
+  // With a row stride only every SH-th kernel row meets an output row: skip the others
+  // whole (the branch is uniform across a thread's lanes, which share ih).
+  if (d.SH > 1) row.push('if (!rowOk) { continue; }');
   row.push(`let grow = (n * ${d.OH} + clamp(oh, 0, ${d.OH - 1})) * ${d.OW};`);
   for (const q of qs) {
     row.push(`let ${qName(q)} = ${loadOrZero(T, 'G', `grow + clamp(ow0 + ${q}, 0, ${d.OW - 1})`, NC, `rowOk && ow0 + ${q} >= 0 && ow0 + ${q} < ${d.OW}`)};`);
