@@ -59,7 +59,7 @@ export function conv2dForwardKernel(d: ConvDims, bias: boolean): Kernel {
   const CIV = cinPG % 4 === 0 ? 4 : 1;
   const small = d.KH * d.KW * cinPG <= SMALL_REDUCTION;
   const vecsPG = coutPG / CB;
-  const CT = [small ? 8 : 2, 4, 2, 1].find((t) => vecsPG % t === 0)!;
+  const CT = (small ? [8, 4, 2, 1] : [2, 1]).find((t) => vecsPG % t === 0)!;
   const PX = small ? 1 : 4;
   const NQ = d.Cout / (CB * CT);
   const OWB = Math.ceil(d.OW / PX);
