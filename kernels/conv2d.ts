@@ -3,7 +3,7 @@ import { WG, flatIndexHeader } from './wgsl.js';
 
 /**
  * Direct convolution kernels, NHWC activations and HWIO weights [KH, KW, Cin/groups, Cout].
- * (1x1 convolutions never come here: the op sends them to the GEMM.)
+ * (Stride-1 unpadded 1x1 convolutions never come here: the op sends them to the GEMM.)
  *
  * Each thread owns a small register tile so every load feeds several FMAs: PX output
  * pixels along W times CT vectors of output channels. Channels are read as vec4 whenever
