@@ -36,8 +36,6 @@ export const UNARY = {
   rsubScalar: { fwd: 'p - x', grad: '-g' },
   rdivScalar: { fwd: 'p / x', grad: '-g * p / (x * x)' },
   powScalar: { fwd: 'powf(x, p)', grad: 'g * p * powf(x, p - 1.0)' },
-  /** p^x, the derivative of pow with respect to a tensor exponent */
-  rpowScalar: { fwd: 'powf(p, x)', grad: 'g * y * log(p)' },
 } as const;
 export type UnaryOp = keyof typeof UNARY;
 
@@ -51,9 +49,7 @@ export const BINARY = {
   powGradB: 'powf(a, b) * log(a)',
   /** d/da of a^b */
   powGradA: 'b * powf(a, b - 1.0)',
-  maximum: 'max(a, b)',
   eq: 'select(0.0, 1.0, a == b)',
-  gt: 'select(0.0, 1.0, a > b)',
 } as const;
 export type BinaryOp = keyof typeof BINARY;
 

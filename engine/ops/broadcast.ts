@@ -13,21 +13,18 @@ export function broadcastTo(x: Tensor, shape: Shape, scale = 1): Tensor {
     const t = shape[shape.length - x.rank + i];
     if (d !== 1 && d !== t) throw new Error(`broadcastTo: cannot broadcast ${x.describe()} to ${shapeStr(shape)}`);
   });
+  const scaled = (t: Tensor) => launch('broadcastTo', unaryKernel('mulScalar', t.size, scale), [t], t.shape);
   let y: Tensor;
   if (sameShape(x.shape, shape) && scale !== 1) {
-    y = launch('broadcastTo', unaryKernel('mulScalar', x.size, scale), [x], shape);
+    y = scaled(x);
   } else {
     const c = collapseDims(shape, [broadcastStrides(x.shape, shape)]);
     y = launch('broadcastTo', gatherKernel(c.dims, c.strides[0]), [x], shape);
     if (scale !== 1) {
-      const s = launch('broadcastTo', unaryKernel('mulScalar', y.size, scale), [y], shape);
+      const s = scaled(y);
       y.dispose();
       y = s;
     }
   }
-  return record('broadcastTo', [x], y, (g) => [sumTo(scale === 1 ? g : mulBy(g, scale), x.shape)]);
-}
-
-function mulBy(g: Tensor, s: number): Tensor {
-  return launch('broadcastTo', unaryKernel('mulScalar', g.size, s), [g], g.shape);
+  return record('broadcastTo', [x], y, (g) => [sumTo(scale === 1 ? g : scaled(g), x.shape)]);
 }

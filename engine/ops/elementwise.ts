@@ -32,8 +32,6 @@ export const rsubScalar = (x: Tensor, s: number) => unary('rsubScalar', x, s);
 /** s / x */
 export const rdivScalar = (x: Tensor, s: number) => unary('rdivScalar', x, s);
 export const powScalar = (x: Tensor, s: number) => unary('powScalar', x, s);
-/** s ^ x */
-export const rpowScalar = (x: Tensor, s: number) => unary('rpowScalar', x, s);
 
 /** A new tensor filled with one value (no gradient). */
 export function full(shape: Shape, value: number): Tensor {
