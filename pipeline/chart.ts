@@ -226,11 +226,22 @@ export interface LineSeries {
   color?: Color;
 }
 
-/** Lines through (x, y) points, e.g. loss per epoch; non-finite points break the line. */
-export function lineChart(opts: { title: string; series: LineSeries[]; xLabel?: string; yLabel?: string; width?: number; height?: number }): Picture {
+/** Lines through (x, y) points, e.g. loss per epoch; non-finite points break the line.
+ * `include` lists values the axes must cover besides the data (F1 from 0 to 1, say);
+ * `markers` draws a dot at every point, so a lone point or a sparse series stays visible. */
+export function lineChart(opts: {
+  title: string;
+  series: LineSeries[];
+  xLabel?: string;
+  yLabel?: string;
+  width?: number;
+  height?: number;
+  include?: { x?: number[]; y?: number[] };
+  markers?: boolean;
+}): Picture {
   const pts = opts.series.flatMap((s) => s.x.map((x, i) => [x, s.y[i]]).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
-  const xs = pts.map((p) => p[0]);
-  const ys = pts.map((p) => p[1]);
+  const xs = [...pts.map((p) => p[0]), ...(opts.include?.x ?? [])];
+  const ys = [...pts.map((p) => p[1]), ...(opts.include?.y ?? [])];
   const xt = niceTicks(xs.length ? Math.min(...xs) : 0, xs.length ? Math.max(...xs) : 1, 6);
   const yt = niceTicks(ys.length ? Math.min(...ys) : 0, ys.length ? Math.max(...ys) : 1, 5);
   const [xMin, xMax] = [xt[0], xt[xt.length - 1]];
@@ -254,7 +265,8 @@ export function lineChart(opts: { title: string; series: LineSeries[]; xLabel?: 
       }
       const p: [number, number] = [px(x), py(y)];
       if (prev) f.canvas.line(prev[0], prev[1], p[0], p[1], colors[si], 2);
-      else f.canvas.rect(p[0] - 1, p[1] - 1, 3, 3, colors[si]);
+      if (opts.markers) f.canvas.rect(p[0] - 2, p[1] - 2, 5, 5, colors[si]);
+      else if (!prev) f.canvas.rect(p[0] - 1, p[1] - 1, 3, 3, colors[si]);
       prev = p;
     });
   });
@@ -265,4 +277,18 @@ export function lineChart(opts: { title: string; series: LineSeries[]; xLabel?: 
 /** Writes a chart as an RGB PNG (atomically). */
 export function writeChart(file: string, pic: Picture): void {
   writePng(file, pic.width, pic.height, pic.data, 3);
+}
+
+/** Pictures placed left to right on a white background, top-aligned (e.g. loss and F1
+ * curves in one file). */
+export function sideBySide(pictures: Picture[]): Picture {
+  const width = pictures.reduce((w, p) => w + p.width, 0);
+  const height = Math.max(0, ...pictures.map((p) => p.height));
+  const out = new Canvas(width, height);
+  let x0 = 0;
+  for (const p of pictures) {
+    for (let y = 0; y < p.height; y++) out.data.set(p.data.subarray(y * p.width * 3, (y + 1) * p.width * 3), (y * width + x0) * 3);
+    x0 += p.width;
+  }
+  return out.picture();
 }
