@@ -87,6 +87,12 @@ export class Tensor {
     return (await this.data())[0];
   }
 
+  /** Overwrites every value from the host (loading weights into a live parameter). */
+  write(values: Float32Array): void {
+    if (values.length !== this.size) throw new Error(`write(): ${values.length} values for tensor ${this.describe()} (${this.size})`);
+    if (this.size) runtime().upload(this.buffer, values);
+  }
+
   /** Releases this tensor's hold on its buffer and on its tape node. Idempotent. */
   dispose(): void {
     if (!this._storage) return;
