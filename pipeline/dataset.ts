@@ -40,7 +40,8 @@ export interface OpenOptions {
 }
 
 const TRAIN_COLUMNS = ['ID', 'Label'] as const;
-const TEST_COLUMNS = ['ID', 'ImageWidth', 'ImageHeight', 'PredictionString'] as const;
+// Kaggle's sample_submission.csv also has an empty PredictionString column; it is not needed.
+const TEST_COLUMNS = ['ID', 'ImageWidth', 'ImageHeight'] as const;
 
 /**
  * Opens a folder in the Kaggle HPA layout. `path` may be:

@@ -80,6 +80,14 @@ describe('openDataset: test layout', () => {
     expect(openDataset(dir, { split: 'test' }).items.map((i) => i.id)).toEqual(['t1']);
   });
 
+  it('reads a sample_submission.csv of only ID, ImageWidth and ImageHeight', () => {
+    writeFileSync(join(dir, 'sample_submission.csv'), 'ID,ImageWidth,ImageHeight\nt1,8,8\n');
+    writeField(join(dir, 'test'), 't1');
+    const ds = openDataset(dir);
+    expect(ds.kind).toBe('test');
+    expect(ds.items).toMatchObject([{ id: 't1', width: 8, height: 8 }]);
+  });
+
   it('lists ids from a test/ folder of images when there is no csv', () => {
     writeField(join(dir, 'test'), 'q2');
     writeField(join(dir, 'test'), 'q1');
