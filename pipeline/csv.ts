@@ -76,13 +76,13 @@ export function parseCsv(text: string, file: string): CsvTable {
   return { file, header: head.cells.map((h) => h.trim()), rows };
 }
 
-/** Checks that the header holds exactly the `expected` columns (in any order) and that every
+/** Checks that the header holds exactly the `expected` columns (in any order, plus any of `optional`) and that every
  * row has as many cells; the message names the file and the row. Returns each column's index. */
-export function requireColumns<K extends string>(table: CsvTable, expected: readonly K[]): Record<K, number> {
+export function requireColumns<K extends string>(table: CsvTable, expected: readonly K[], optional: readonly string[] = []): Record<K, number> {
   const name = basename(table.file);
   const got = table.header;
   const missing = expected.filter((c) => !got.includes(c));
-  const extra = got.filter((c) => !(expected as readonly string[]).includes(c));
+  const extra = got.filter((c) => !(expected as readonly string[]).includes(c) && !optional.includes(c));
   if (missing.length || extra.length) {
     const parts = [];
     if (missing.length) parts.push(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `'${c}'`).join(', ')}`);
@@ -92,9 +92,9 @@ export function requireColumns<K extends string>(table: CsvTable, expected: read
   const dup = got.find((c, i) => got.indexOf(c) !== i);
   if (dup !== undefined) throw new Error(`${name} row 1: column '${dup}' appears twice`);
   for (const r of table.rows) {
-    if (r.cells.length !== expected.length) {
-      const what = r.cells.length < expected.length ? 'missing' : 'extra';
-      throw new Error(`${name} row ${r.row}: ${r.cells.length} cells where ${expected.length} expected (${what} column)`);
+    if (r.cells.length !== got.length) {
+      const what = r.cells.length < got.length ? 'missing' : 'extra';
+      throw new Error(`${name} row ${r.row}: ${r.cells.length} cells where ${got.length} expected (${what} column)`);
     }
   }
   return Object.fromEntries(expected.map((c) => [c, got.indexOf(c)])) as Record<K, number>;

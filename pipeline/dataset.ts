@@ -97,7 +97,7 @@ function trainItems(table: CsvTable): DatasetItem[] {
 }
 
 function testItems(table: CsvTable): DatasetItem[] {
-  const col = requireColumns(table, TEST_COLUMNS);
+  const col = requireColumns(table, TEST_COLUMNS, ['PredictionString']);
   const name = basename(table.file);
   const items = table.rows.map(({ row, cells }) => {
     const size = (k: 'ImageWidth' | 'ImageHeight') => {
