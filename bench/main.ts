@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   segment: async () => (await import('./segment.js')).segmentBench,
   loader: async () => (await import('./loader.js')).loaderBench,
   matmul: async () => (await import('./matmul.js')).matmulBench,
+  model: async () => (await import('./model.js')).modelBench,
 };
 
 async function main(): Promise<void> {
