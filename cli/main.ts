@@ -10,6 +10,7 @@ import { registerTiles } from './commands/tiles.js';
 import { registerSynth } from './commands/synth.js';
 import { registerBlend } from './commands/blend.js';
 import { registerStats } from './commands/stats.js';
+import { registerTrain } from './commands/train.js';
 
 const program = new Command();
 program
@@ -28,6 +29,7 @@ registerTiles(program);
 registerSynth(program);
 registerBlend(program);
 registerStats(program);
+registerTrain(program);
 
 const verbose = process.argv.includes('--verbose');
 process.env.XDG_RUNTIME_DIR ??= '/tmp';

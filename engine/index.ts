@@ -5,7 +5,7 @@ import { addInPlace, clone } from './ops/copy.js';
 import { ones } from './ops/elementwise.js';
 
 export { initEngine, runtime, shutdownEngine, Runtime } from './runtime.js';
-export { Tensor, empty, tensor, zeros, parameter, sizeOf, shapeStr, type Shape } from './tensor.js';
+export { Tensor, empty, tensor, zeros, parameter, readAll, sizeOf, shapeStr, type Shape } from './tensor.js';
 export { tidy, keep } from './scope.js';
 export { noGrad, isGradEnabled, record } from './autograd.js';
 export { Rng } from './random.js';

@@ -151,6 +151,44 @@ export class Runtime {
     return out;
   }
 
+  /** Several buffers in one submit and one map (a checkpoint reads hundreds of tensors;
+   * one wait each would cost more than the copies). Chunked so staging stays bounded. */
+  async readMany(parts: readonly { buffer: GPUBuffer; bytes: number }[], chunkBytes = 256 << 20): Promise<ArrayBuffer[]> {
+    const out: ArrayBuffer[] = [];
+    for (let start = 0; start < parts.length; ) {
+      let end = start;
+      let total = 0;
+      while (end < parts.length && (end === start || total + parts[end].bytes <= chunkBytes)) total += Math.ceil(parts[end++].bytes / 4) * 4;
+      const staging = this.device.createBuffer({ size: Math.max(total, 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const enc = this.commandEncoder();
+      let at = 0;
+      for (let i = start; i < end; i++) {
+        const size = Math.ceil(parts[i].bytes / 4) * 4;
+        if (size) enc.copyBufferToBuffer(parts[i].buffer, 0, staging, at, size);
+        at += size;
+      }
+      this.flush();
+      this.stats.reads++;
+      try {
+        await staging.mapAsync(GPUMapMode.READ);
+      } catch (e) {
+        this.throwIfFailed();
+        throw e;
+      }
+      const mapped = staging.getMappedRange();
+      at = 0;
+      for (let i = start; i < end; i++) {
+        out.push(mapped.slice(at, at + parts[i].bytes));
+        at += Math.ceil(parts[i].bytes / 4) * 4;
+      }
+      staging.unmap();
+      staging.destroy();
+      this.throwIfFailed();
+      start = end;
+    }
+    return out;
+  }
+
   /** Waits for the GPU to finish everything submitted (benchmarks). */
   async sync(): Promise<void> {
     this.flush();

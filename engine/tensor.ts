@@ -109,6 +109,12 @@ export class Tensor {
   }
 }
 
+/** The values of many tensors with one wait for the GPU. */
+export async function readAll(tensors: readonly Tensor[]): Promise<Float32Array[]> {
+  const bufs = await runtime().readMany(tensors.map((t) => ({ buffer: t.buffer, bytes: t.size * 4 })));
+  return bufs.map((b) => new Float32Array(b));
+}
+
 /** A new tensor with a fresh pooled buffer (contents undefined). */
 export function empty(shape: Shape, name?: string): Tensor {
   for (const d of shape) {

@@ -80,8 +80,14 @@ export interface SaveOptions {
 export async function saveCheckpoint(file: string, model: EfficientNet, o: SaveOptions = {}): Promise<void> {
   const specs = specsByName(model.config);
   const tensors = new Map<string, TensorToWrite>();
-  const torch = async (name: string, t: E.Tensor, spec: ParamSpec): Promise<TensorToWrite> => toTorchLayout(spec.layout, spec.torchShape, await t.data());
-  for (const [name, t] of model.namedTensors()) tensors.set(name, await torch(name, t, specs.get(name)!));
+  const named = model.namedTensors();
+  const optState = o.optimizer?.state();
+  const optNamed = Object.entries(optState?.tensors ?? {});
+  const values = await E.readAll([...named, ...optNamed].map(([, t]) => t));
+  named.forEach(([name], i) => {
+    const spec = specs.get(name)!;
+    tensors.set(name, toTorchLayout(spec.layout, spec.torchShape, values[i]));
+  });
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     version: VERSION,
@@ -92,13 +98,12 @@ export async function saveCheckpoint(file: string, model: EfficientNet, o: SaveO
   };
   if (o.optimizer) {
     const opt = o.optimizer;
-    const state = opt.state();
-    for (const [key, t] of Object.entries(state.tensors)) {
-      const param = key.slice(0, key.lastIndexOf('.'));
-      const spec = specs.get(param);
+    const state = optState!;
+    optNamed.forEach(([key], i) => {
+      const spec = specs.get(key.slice(0, key.lastIndexOf('.')));
       if (!spec) throw new Error(`${file}: optimizer state '${key}' belongs to no model parameter`);
-      tensors.set(OPTIMIZER_PREFIX + key, await torch(key, t, spec));
-    }
+      tensors.set(OPTIMIZER_PREFIX + key, toTorchLayout(spec.layout, spec.torchShape, values[named.length + i]));
+    });
     const meta: OptimizerMeta = {
       type: opt.decoupled ? 'AdamW' : 'Adam',
       lr: opt.lr,

@@ -123,12 +123,13 @@ export class Loader {
     return { x, y, ids: members.map((i) => items[i].id), size: members.length, cacheHits };
   }
 
-  /** The batches of one epoch, in order, with the next ones prepared ahead. */
-  async *epoch(epoch = 0): AsyncGenerator<Batch> {
+  /** The batches of one epoch, in order, with the next ones prepared ahead; `fromBatch`
+   * skips the first ones without loading them (resuming an interrupted epoch). */
+  async *epoch(epoch = 0, fromBatch = 0): AsyncGenerator<Batch> {
     const order = this.order(epoch);
     const bs = this.opts.batchSize;
     const groups: number[][] = [];
-    for (let s = 0; s < this.batchesPerEpoch * bs && s < order.length; s += bs) groups.push(order.slice(s, s + bs));
+    for (let s = fromBatch * bs; s < this.batchesPerEpoch * bs && s < order.length; s += bs) groups.push(order.slice(s, s + bs));
     // Batches being prepared while the consumer holds one (at least the next one).
     const ahead = Math.max(1, this.opts.prefetch ?? 2);
     const inflight: Promise<Batch>[] = [];

@@ -74,6 +74,18 @@ export class MetricsAccumulator {
     this.images += n;
   }
 
+  /** The running sums, so a checkpoint taken mid-epoch resumes the epoch's figures. */
+  get state(): number[] {
+    return [this.images, this.lossSum, this.f1Sum, this.exact, this.precisionSum, this.recallSum];
+  }
+
+  static fromState(s: readonly number[]): MetricsAccumulator {
+    const m = new MetricsAccumulator();
+    if (s.length !== 6 || !s.every((v) => typeof v === 'number')) throw new Error(`metrics state must be 6 numbers, got ${JSON.stringify(s)}`);
+    [m.images, m.lossSum, m.f1Sum, m.exact, m.precisionSum, m.recallSum] = s;
+    return m;
+  }
+
   /** The epoch's means; with no images every figure is NaN (nothing was measured). */
   result(): EpochMetrics {
     const k = this.images;

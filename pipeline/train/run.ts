@@ -1,0 +1,232 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import * as E from '../../engine/index.js';
+import { writeFileAtomic } from '../../engine/io/atomic-write.js';
+import { EfficientNet } from '../../models/efficientnet.js';
+import { efficientNetConfig } from '../../models/efficientnet-config.js';
+import { initFromPretrained, modelFromCheckpoint, optimizerFromCheckpoint, readCheckpoint, saveCheckpoint } from '../../models/checkpoint.js';
+import { DEFAULT_AUGMENT } from '../augment.js';
+import { parseBlend } from '../blend.js';
+import { openDataset, type Dataset } from '../dataset.js';
+import { NUM_LABELS } from '../labels.js';
+import { Loader } from '../loader/loader.js';
+import { WorkerPool } from '../loader/pool.js';
+import { MetricsAccumulator, type EpochMetrics } from './metrics.js';
+import type { TrainOptions, TrainProgress, TrainRecord } from './options.js';
+import { ProgressBar, type ProgressStream } from './progress.js';
+import { drawCurves, formatEpochRow, readMetricsCsv, writeMetricsCsv, EPOCH_HEADER, METRICS_CSV, type EpochRow } from './run-log.js';
+import { runSplit, splitHash } from './split.js';
+import { StopSignal } from './interrupt.js';
+
+export const LAST = 'last.safetensors';
+export const BEST = 'best.safetensors';
+
+export interface TrainRunOptions {
+  /** A new run; or `resume`, the folder of one to continue. */
+  options?: TrainOptions;
+  resume?: string;
+  force?: boolean;
+  log?: (line: string) => void;
+  progressStream?: ProgressStream;
+  /** Called after every training batch (tests use it to interrupt a run). */
+  onBatch?: (epoch: number, batch: number) => void;
+}
+
+export interface TrainResult {
+  run: string;
+  rows: EpochRow[];
+  best: { epoch: number; loss: number };
+  /** Ctrl-C: the run stopped early and can be resumed. */
+  stopped: boolean;
+}
+
+function refuseExistingRun(out: string, force: boolean | undefined): void {
+  if (!existsSync(out) || force) return;
+  const held = readdirSync(out).filter((f) => [LAST, BEST, 'metrics.csv', 'curves.png'].includes(f));
+  if (held.length) throw new Error(`${out}: already holds a run (${held.join(', ')}); continue it with --resume ${out}, or use --force to start over`);
+}
+
+function openTrainData(o: TrainOptions): { ds: Dataset; blend: ReturnType<typeof parseBlend> } {
+  const blend = parseBlend(o.blend);
+  if (blend.length !== 3 && blend.length !== 4) throw new Error(`--blend ${o.blend}: EfficientNet takes 3 or 4 channels, the blend has ${blend.length}`);
+  const ds = openDataset(o.data, { channels: blend });
+  if (ds.kind === 'test') throw new Error(`${ds.csv ?? ds.imageDir}: a test set has no labels to train on (train needs train.csv)`);
+  if (ds.items.length < 2) throw new Error(`${ds.csv}: training needs at least 2 images, found ${ds.items.length}`);
+  return { ds, blend };
+}
+
+/** A fresh network for the options, or the checkpoint's, with its optimizer. */
+function buildModel(o: TrainOptions, channels: number, resume?: ReturnType<typeof readCheckpoint>): { model: EfficientNet; opt: E.Adam; note?: string } {
+  if (resume) {
+    const model = modelFromCheckpoint(resume);
+    return { model, opt: optimizerFromCheckpoint(resume, model) };
+  }
+  const config = efficientNetConfig(o.model, { inChannels: channels, numClasses: NUM_LABELS, padding: o.padding, bn: o.bn });
+  const model = new EfficientNet(config, o.seed);
+  let note: string | undefined;
+  if (o.init) note = `initialised from ${o.init} (${initFromPretrained(model, o.init)} names; new ${NUM_LABELS}-class head)`;
+  const opt = new E.Adam(Object.fromEntries(model.namedParameters()), { lr: o.lr, weightDecay: o.weightDecay });
+  return { model, opt, note };
+}
+
+/** Mean loss and probabilities of one batch; with `train`, also backward and the Adam step. */
+async function runBatch(model: EfficientNet, opt: E.Adam | null, x: E.Tensor, y: E.Tensor): Promise<{ loss: number; probs: Float32Array }> {
+  const grad = opt !== null;
+  const { loss, probs } = E.tidy(() => {
+    const run = () => {
+      const logits = model.forward(x);
+      const probs = E.keep(E.noGrad(() => E.sigmoid(logits)));
+      return { loss: E.keep(E.bceWithLogits(logits, y)), probs };
+    };
+    return grad ? run() : E.noGrad(run);
+  });
+  try {
+    if (grad) E.backward(loss);
+    // Read before the step: a non-finite loss must not reach the weights.
+    const value = await loss.item();
+    if (grad && Number.isFinite(value)) opt.step();
+    opt?.zeroGrad();
+    return { loss: value, probs: await probs.data() };
+  } finally {
+    loss.dispose();
+    probs.dispose();
+  }
+}
+
+/**
+ * `hpa-engine train`: EfficientNet on a Kaggle-layout folder with BCE-with-logits and
+ * Adam; per-epoch metrics into RUN/metrics.csv and RUN/curves.png, RUN/last.safetensors
+ * every epoch and RUN/best.safetensors at the best validation loss, both with the
+ * optimizer state. Ctrl-C stops after the batch with a checkpoint that --resume continues
+ * exactly (same moments, epoch, RNG and split). Expects the engine to be initialised.
+ */
+export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
+  const log = r.log ?? ((line: string) => console.log(line));
+  let ck: ReturnType<typeof readCheckpoint> | undefined;
+  let record: TrainRecord;
+  if (r.resume) {
+    const file = join(r.resume, LAST);
+    if (!existsSync(file)) throw new Error(`${file}: not found (nothing to resume in ${r.resume})`);
+    ck = readCheckpoint(file);
+    record = ck.training as unknown as TrainRecord;
+    if (!record?.options || !record.progress) throw new Error(`${file}: has no training record to resume from`);
+    record.options.out = r.resume;
+  } else {
+    if (!r.options) throw new Error('train: no options and nothing to resume');
+    refuseExistingRun(r.options.out, r.force);
+    record = { options: r.options, progress: { epoch: 0, batch: 0, step: 0, bestLoss: Infinity, bestEpoch: 0, metrics: [], seconds: 0, splitHash: '' } };
+  }
+  const o = record.options;
+  const { ds, blend } = openTrainData(o);
+  const split = runSplit(ds, o);
+  const hash = splitHash(ds, split);
+  if (ck && record.progress.splitHash !== hash) {
+    throw new Error(`${o.data}: the validation split differs from the run's (${record.progress.splitHash} then, ${hash} now): the data changed since the run started`);
+  }
+  const progress: TrainProgress = { ...record.progress, splitHash: hash };
+  if (!ck && o.epochs < 1) throw new Error(`--epochs must be at least 1, got ${o.epochs}`);
+  mkdirSync(o.out, { recursive: true });
+  const { model, opt, note } = buildModel(o, blend.length, ck);
+  if (note) log(note);
+
+  const pool = new WorkerPool(o.workers ?? Math.max(1, availableParallelism() - 1));
+  const common = { dataset: ds, blend, resize: o.resize, crop: o.size, pool, cacheDir: o.cache === false ? undefined : o.cache };
+  const train = new Loader({ ...common, indices: split.train, batchSize: o.batch, shuffle: true, seed: o.seed, augment: o.augment ? DEFAULT_AUGMENT : undefined, dropLast: split.train.length > o.batch });
+  const val = split.val.length ? new Loader({ ...common, indices: split.val, batchSize: o.batch }) : null;
+  // Rows past the checkpoint (a crash between the csv and the checkpoint) are dropped.
+  const rows = ck && existsSync(join(o.out, METRICS_CSV)) ? readMetricsCsv(o.out).filter((row) => row.epoch <= progress.epoch) : [];
+  const stop = new StopSignal((msg) => log(msg));
+  const save = async (file: string) => saveCheckpoint(file, model, { optimizer: opt, training: { options: o, progress } as unknown as Record<string, unknown> });
+  const S = o.size;
+  const C = blend.length;
+  let stopped = false;
+  log(
+    `EfficientNet-${model.config.name.toUpperCase()}, ${C} channels (${blend.join(',')}), ${S}x${S}; ${split.train.length} train / ${split.val.length} val images; batch ${o.batch}, Adam lr ${o.lr}`,
+  );
+  try {
+    for (let epoch = progress.epoch; epoch < o.epochs && !stopped; epoch++) {
+      model.train();
+      const acc = progress.batch ? MetricsAccumulator.fromState(progress.metrics) : new MetricsAccumulator();
+      const bar = new ProgressBar({ total: train.batchesPerEpoch, label: `epoch ${epoch + 1}/${o.epochs}`, stream: r.progressStream });
+      const t0 = performance.now() - progress.seconds * 1000;
+      let batch = progress.batch;
+      for await (const b of train.epoch(epoch, progress.batch)) {
+        const x = E.tensor(b.x, [b.size, S, S, C]);
+        const y = E.tensor(b.y, [b.size, NUM_LABELS]);
+        const out = await runBatch(model, opt, x, y);
+        x.dispose();
+        y.dispose();
+        progress.step++;
+        batch++;
+        if (!Number.isFinite(out.loss)) {
+          bar.finish();
+          throw new Error(
+            `epoch ${epoch + 1}, batch ${batch} (step ${progress.step}): the training loss is ${out.loss}; stopped without saving, so ${join(o.out, LAST)} keeps the last good state (try a lower --lr)`,
+          );
+        }
+        acc.add(out.probs, b.y, b.size, out.loss);
+        const m = acc.result();
+        bar.update(batch, { loss: m.loss, imagesPerSecond: m.images / ((performance.now() - t0) / 1000) });
+        r.onBatch?.(epoch, batch);
+        if (stop.requested && batch < train.batchesPerEpoch) {
+          Object.assign(progress, { epoch, batch, metrics: acc.state, seconds: (performance.now() - t0) / 1000 });
+          bar.finish();
+          await save(join(o.out, LAST));
+          log(`stopped in epoch ${epoch + 1} after batch ${batch}; ${join(o.out, LAST)} written; continue with: hpa-engine train --resume ${o.out}`);
+          stopped = true;
+          break;
+        }
+      }
+      if (stopped) break;
+      bar.finish();
+      const seconds = (performance.now() - t0) / 1000;
+      const trainMetrics = acc.result();
+      const valMetrics = val ? await evaluate(model, val, S, C) : undefined;
+      const row: EpochRow = { epoch: epoch + 1, train: trainMetrics, val: valMetrics, lr: opt.lr, seconds, imagesPerSecond: trainMetrics.images / seconds };
+      rows.push(row);
+      writeMetricsCsv(o.out, rows);
+      drawCurves(o.out, rows);
+      if (rows.length === 1 || epoch === progress.epoch) log(EPOCH_HEADER);
+      log(formatEpochRow(row));
+      const score = (valMetrics ?? trainMetrics).loss;
+      const isBest = score < progress.bestLoss;
+      if (isBest) Object.assign(progress, { bestLoss: score, bestEpoch: epoch + 1 });
+      Object.assign(progress, { epoch: epoch + 1, batch: 0, metrics: [], seconds: 0 });
+      await save(join(o.out, LAST));
+      if (isBest) copyAtomic(join(o.out, LAST), join(o.out, BEST));
+      if (stop.requested && epoch + 1 < o.epochs) {
+        log(`stopped after epoch ${epoch + 1}; continue with: hpa-engine train --resume ${o.out}`);
+        stopped = true;
+      }
+    }
+  } finally {
+    stop.dispose();
+    await train.close();
+    await val?.close();
+    await pool.close();
+    model.dispose();
+    opt.dispose();
+  }
+  return { run: o.out, rows, best: { epoch: progress.bestEpoch, loss: progress.bestLoss }, stopped };
+}
+
+function copyAtomic(from: string, to: string): void {
+  writeFileAtomic(to, readFileSync(from));
+}
+
+/** Eval-mode loss and metrics over a loader (BN running statistics, no dropout). */
+async function evaluate(model: EfficientNet, loader: Loader, S: number, C: number): Promise<EpochMetrics> {
+  model.eval();
+  const acc = new MetricsAccumulator();
+  for await (const b of loader.epoch(0)) {
+    const x = E.tensor(b.x, [b.size, S, S, C]);
+    const y = E.tensor(b.y, [b.size, NUM_LABELS]);
+    const out = await runBatch(model, null, x, y);
+    x.dispose();
+    y.dispose();
+    acc.add(out.probs, b.y, b.size, out.loss);
+  }
+  model.train();
+  return acc.result();
+}
