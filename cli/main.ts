@@ -11,6 +11,7 @@ import { registerSynth } from './commands/synth.js';
 import { registerBlend } from './commands/blend.js';
 import { registerStats } from './commands/stats.js';
 import { registerTrain } from './commands/train.js';
+import { registerPredict } from './commands/predict.js';
 
 const program = new Command();
 program
@@ -30,6 +31,7 @@ registerSynth(program);
 registerBlend(program);
 registerStats(program);
 registerTrain(program);
+registerPredict(program);
 
 const verbose = process.argv.includes('--verbose');
 process.env.XDG_RUNTIME_DIR ??= '/tmp';

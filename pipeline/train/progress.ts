@@ -13,7 +13,7 @@ export class ProgressBar {
   private readonly stream: ProgressStream;
   private readonly tty: boolean;
   private done = 0;
-  private info = { loss: NaN, imagesPerSecond: NaN };
+  private info: { loss?: number; imagesPerSecond: number } = { imagesPerSecond: NaN };
   private lastDraw = -Infinity;
   private drawnWidth = 0;
   private shownDone = -1;
@@ -27,7 +27,8 @@ export class ProgressBar {
     this.tty = !!this.stream.isTTY;
   }
 
-  update(done: number, info: { loss: number; imagesPerSecond: number }): void {
+  /** `loss` is left out where nothing trains (predict). */
+  update(done: number, info: { loss?: number; imagesPerSecond: number }): void {
     if (this.finished) return;
     this.done = done;
     this.info = info;
@@ -61,8 +62,9 @@ export class ProgressBar {
 
   private stats(): string {
     const ips = Number.isFinite(this.info.imagesPerSecond) ? this.info.imagesPerSecond.toFixed(2) : '-';
-    const loss = Number.isFinite(this.info.loss) ? this.info.loss.toFixed(4) : String(this.info.loss);
-    return `${this.done}/${this.total}  ${ips} img/s  loss ${loss}`;
+    const l = this.info.loss;
+    const loss = l === undefined ? '' : `  loss ${Number.isFinite(l) ? l.toFixed(4) : String(l)}`;
+    return `${this.done}/${this.total}  ${ips} img/s${loss}`;
   }
 
   /** Fixed for the whole epoch, so the bar does not jitter as the numbers change: what a

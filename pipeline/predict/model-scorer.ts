@@ -1,0 +1,46 @@
+import * as E from '../../engine/index.js';
+import type { EfficientNet } from '../../models/efficientnet.js';
+import { modelFromCheckpoint, readCheckpoint } from '../../models/checkpoint.js';
+import { parseBlend } from '../blend.js';
+import { NUM_LABELS } from '../labels.js';
+import type { TrainRecord } from '../train/options.js';
+import type { Scorer } from './scorer.js';
+
+export interface ModelScorer extends Scorer {
+  model: EfficientNet;
+  dispose(): void;
+}
+
+/**
+ * A trained checkpoint as predict's Scorer: the network in eval mode, and the input it was
+ * trained on (blend, resize, crop) from the run's own record in the checkpoint metadata.
+ * Needs the engine initialised.
+ */
+export function scorerFromCheckpoint(file: string, batchSize = 16): ModelScorer {
+  const ck = readCheckpoint(file);
+  if (ck.config.numClasses !== NUM_LABELS) throw new Error(`${file}: the model has ${ck.config.numClasses} classes, HPA has ${NUM_LABELS}`);
+  const options = (ck.training as Partial<TrainRecord>).options;
+  if (!options?.blend || !options.size || !options.resize) throw new Error(`${file}: no training record (blend, size, resize) in the checkpoint metadata`);
+  const blend = parseBlend(options.blend);
+  if (blend.length !== ck.config.inChannels) throw new Error(`${file}: blend '${options.blend}' has ${blend.length} channels but the model takes ${ck.config.inChannels}`);
+  const model = modelFromCheckpoint(ck).eval();
+  const S = options.size;
+  return {
+    model,
+    blend,
+    resize: options.resize,
+    crop: S,
+    batchSize,
+    async score(x: Float32Array, n: number): Promise<Float32Array> {
+      const input = E.tensor(x.subarray(0, n * S * S * blend.length), [n, S, S, blend.length]);
+      const probs = E.noGrad(() => E.tidy(() => E.sigmoid(model.forward(input))));
+      input.dispose();
+      try {
+        return await probs.data();
+      } finally {
+        probs.dispose();
+      }
+    },
+    dispose: () => model.dispose(),
+  };
+}
