@@ -9,6 +9,12 @@ import type { Kernel } from '../kernels/kernel.js';
  * submit costs twice a batched dispatch and a wait eight times.
  */
 const UNIFORM_CAPACITY = 1 << 20;
+/**
+ * Past this many recorded dispatches the batch is submitted anyway: a training step records
+ * ~950 dispatches (~100 ms of host work) before its first read, and submitting in slices
+ * lets the device start on the forward pass while the host is still recording the rest.
+ */
+const SUBMIT_EVERY = 96;
 
 export class Runtime {
   readonly device: GPUDevice;
@@ -78,6 +84,7 @@ export class Runtime {
     this.lastKey = kernel.key;
     this.pendingDispatches++;
     this.stats.dispatches++;
+    if (this.pendingDispatches >= SUBMIT_EVERY) this.flush();
   }
 
   private computePass(): GPUComputePassEncoder {
