@@ -8,6 +8,18 @@ import { gridStrideMain, strideGroups } from './grid-stride.js';
  * rate are uniforms, so a new seed every step reuses the pipeline. Bindings: x, y.
  */
 export function dropKernel(n: number, per: number, seed: readonly [number, number], p: number): Kernel {
+  // Whole units of 4 (drop-connect over a sample, or any count with per = 1) go as vec4:
+  // lavapipe pays per load rather than per float, and one hash serves a vec4 of one unit.
+  const vec4 = n % 4 === 0 && (per === 1 || per % 4 === 0);
+  const unitOf = (e: string) => (per === 1 ? `(${e})` : `((${e}) / ${per}u)`);
+  const keep = (e: string) => `f32(mix(mix(${unitOf(e)} ^ u.s1) + u.s2) >> 8u) * ${1 / 2 ** 24} >= u.p`;
+  const body = !vec4
+    ? `Y[i] = select(0.0, X[i] * u.scale, ${keep('i')});`
+    : per === 1
+      ? `Y[i] = select(vec4f(0.0), X[i] * u.scale, vec4<bool>(${[0, 1, 2, 3].map((c) => keep(`i * 4u + ${c}u`)).join(', ')}));`
+      : `Y[i] = select(vec4f(0.0), X[i] * u.scale, ${keep('i * 4u')});`;
+  const T = vec4 ? 'vec4f' : 'f32';
+  const count = vec4 ? n / 4 : n;
   const code = /* wgsl */ `
 struct U { s1: u32, s2: u32, p: f32, scale: f32 }
 // lowbias32 (Wellons): full avalanche, so neighbouring units get unrelated bits.
@@ -18,14 +30,12 @@ fn mix(v: u32) -> u32 {
   h ^= h >> 16u;
   return h;
 }
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(0) var<storage, read> X: array<${T}>;
+@group(0) @binding(1) var<storage, read_write> Y: array<${T}>;
 @group(0) @binding(2) var<uniform> u: U;
-${gridStrideMain(`${n}u`, `let unit = ${per === 1 ? 'i' : `i / ${per}u`};
-    let r = f32(mix(mix(unit ^ u.s1) + u.s2) >> 8u) * ${1 / 2 ** 24};
-    Y[i] = select(0.0, X[i] * u.scale, r >= u.p);`)}`;
+${gridStrideMain(`${count}u`, body)}`;
   const uniforms = new ArrayBuffer(16);
   new Uint32Array(uniforms, 0, 2).set(seed);
   new Float32Array(uniforms, 8, 2).set([p, 1 / (1 - p)]);
-  return { key: `drop:${n}:${per}`, code, workgroups: strideGroups(n), uniforms };
+  return { key: `drop:${n}:${per}`, code, workgroups: strideGroups(count), uniforms };
 }

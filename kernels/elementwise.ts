@@ -1,4 +1,5 @@
 import { grid1d, type Kernel } from './kernel.js';
+import { gridStrideMain, strideGroups } from './grid-stride.js';
 import { WG, flatIndexHeader, offsetFromIndex } from './wgsl.js';
 
 /**
@@ -101,6 +102,7 @@ ${flatIndexHeader(`@group(0) @binding(0) var<storage, read> X: array<f32>;
 export function binaryKernel(op: BinaryOp, dims: readonly number[], sa: readonly number[], sb: readonly number[]): Kernel {
   const n = dims.reduce((x, y) => x * y, 1);
   const same = sa.every((s, d) => s === sb[d]) && isContiguous(dims, sa);
+  if (same && n % 4 === 0) return sameShapeVec4Kernel(op, n);
   const index = same
     ? 'let ia = i;\n  let ib = i;'
     : `${offsetFromIndex('i', dims, sa, 'ia')}\n  ${offsetFromIndex('i', dims, sb, 'ib')}`;
@@ -117,6 +119,24 @@ ${flatIndexHeader(`@group(0) @binding(0) var<storage, read> A: array<f32>;
   return { key: `binary:${op}:${dims}:${sa}:${sb}`, code, workgroups: grid1d(Math.ceil(n / WG)) };
 }
 
+/**
+ * Same-shape operands as vec4 in a grid-stride loop: lavapipe pays per load (a vec4 costs
+ * about what a float does) and per workgroup, so this is ~4x the one-float-per-thread form.
+ * The table's expressions are scalar (powf branches), so they are applied per component.
+ */
+function sameShapeVec4Kernel(op: BinaryOp, n: number): Kernel {
+  const comps = [0, 1, 2, 3].map((c) => `bin(va[${c}], vb[${c}])`).join(', ');
+  const code = `${HELPERS}
+fn bin(a: f32, b: f32) -> f32 { return ${BINARY[op]}; }
+@group(0) @binding(0) var<storage, read> A: array<vec4f>;
+@group(0) @binding(1) var<storage, read> B: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> O: array<vec4f>;
+${gridStrideMain(`${n / 4}u`, `let va = A[i];
+    let vb = B[i];
+    O[i] = vec4f(${comps});`)}`;
+  return { key: `binary4:${op}:${n}`, code, workgroups: strideGroups(n / 4) };
+}
+
 function isContiguous(dims: readonly number[], strides: readonly number[]): boolean {
   let acc = 1;
   for (let d = dims.length - 1; d >= 0; d--) {
@@ -128,12 +148,13 @@ function isContiguous(dims: readonly number[], strides: readonly number[]): bool
 
 /** acc += g in place (gradient accumulation). Bindings: 0 acc (read_write), 1 g. */
 export function accumulateKernel(n: number): Kernel {
-  const code = flatIndexHeader(`@group(0) @binding(0) var<storage, read_write> ACC: array<f32>;
-@group(0) @binding(1) var<storage, read> G: array<f32>;`) + `
-  if (i >= ${n}u) { return; }
-  ACC[i] = ACC[i] + G[i];
-}`;
-  return { key: `accumulate:${n}`, code, workgroups: grid1d(Math.ceil(n / WG)) };
+  const vec4 = n % 4 === 0;
+  const T = vec4 ? 'vec4f' : 'f32';
+  const count = vec4 ? n / 4 : n;
+  const code = `@group(0) @binding(0) var<storage, read_write> ACC: array<${T}>;
+@group(0) @binding(1) var<storage, read> G: array<${T}>;
+${gridStrideMain(`${count}u`, 'ACC[i] = ACC[i] + G[i];')}`;
+  return { key: `accumulate:${n}`, code, workgroups: strideGroups(count) };
 }
 
 /** out[i] = value. Bindings: 0 out. */
