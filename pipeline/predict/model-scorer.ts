@@ -1,9 +1,9 @@
-import * as E from '../../engine/index.js';
 import type { EfficientNet } from '../../models/efficientnet.js';
 import { modelFromCheckpoint, readCheckpoint } from '../../models/checkpoint.js';
 import { parseBlend } from '../blend.js';
 import { NUM_LABELS } from '../labels.js';
 import type { TrainRecord } from '../train/options.js';
+import { evalLogits, sigmoidAll } from '../train/eval-batch.js';
 import type { Scorer } from './scorer.js';
 
 export interface ModelScorer extends Scorer {
@@ -32,14 +32,7 @@ export function scorerFromCheckpoint(file: string, batchSize = 16): ModelScorer 
     crop: S,
     batchSize,
     async score(x: Float32Array, n: number): Promise<Float32Array> {
-      const input = E.tensor(x.subarray(0, n * S * S * blend.length), [n, S, S, blend.length]);
-      const probs = E.noGrad(() => E.tidy(() => E.sigmoid(model.forward(input))));
-      input.dispose();
-      try {
-        return await probs.data();
-      } finally {
-        probs.dispose();
-      }
+      return sigmoidAll(await evalLogits(model, x, n, batchSize, S));
     },
     dispose: () => model.dispose(),
   };

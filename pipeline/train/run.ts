@@ -18,6 +18,7 @@ import { ProgressBar, type ProgressStream } from './progress.js';
 import { drawCurves, formatEpochRow, readMetricsCsv, writeMetricsCsv, EPOCH_HEADER, METRICS_CSV, type EpochRow } from './run-log.js';
 import { runSplit, splitHash } from './split.js';
 import { StopSignal } from './interrupt.js';
+import { bceMean, evalLogits, sigmoidAll } from './eval-batch.js';
 
 export const LAST = 'last.safetensors';
 export const BEST = 'best.safetensors';
@@ -70,23 +71,19 @@ function buildModel(o: TrainOptions, channels: number, resume?: ReturnType<typeo
   return { model, opt, note };
 }
 
-/** Mean loss and probabilities of one batch; with `train`, also backward and the Adam step. */
-async function runBatch(model: EfficientNet, opt: E.Adam | null, x: E.Tensor, y: E.Tensor): Promise<{ loss: number; probs: Float32Array }> {
-  const grad = opt !== null;
+/** One training step: mean loss and probabilities of the batch, backward, the Adam step. */
+async function trainBatch(model: EfficientNet, opt: E.Adam, x: E.Tensor, y: E.Tensor): Promise<{ loss: number; probs: Float32Array }> {
   const { loss, probs } = E.tidy(() => {
-    const run = () => {
-      const logits = model.forward(x);
-      const probs = E.keep(E.noGrad(() => E.sigmoid(logits)));
-      return { loss: E.keep(E.bceWithLogits(logits, y)), probs };
-    };
-    return grad ? run() : E.noGrad(run);
+    const logits = model.forward(x);
+    const probs = E.keep(E.noGrad(() => E.sigmoid(logits)));
+    return { loss: E.keep(E.bceWithLogits(logits, y)), probs };
   });
   try {
-    if (grad) E.backward(loss);
+    E.backward(loss);
     // Read before the step: a non-finite loss must not reach the weights.
     const value = await loss.item();
-    if (grad && Number.isFinite(value)) opt.step();
-    opt?.zeroGrad();
+    if (Number.isFinite(value)) opt.step();
+    opt.zeroGrad();
     return { loss: value, probs: await probs.data() };
   } finally {
     loss.dispose();
@@ -144,6 +141,7 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
   log(
     `EfficientNet-${model.config.name.toUpperCase()}, ${C} channels (${blend.join(',')}), ${S}x${S}; ${split.train.length} train / ${split.val.length} val images; batch ${o.batch}, Adam lr ${o.lr}`,
   );
+  const firstEpoch = progress.epoch;
   try {
     for (let epoch = progress.epoch; epoch < o.epochs && !stopped; epoch++) {
       model.train();
@@ -154,7 +152,7 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
       for await (const b of train.epoch(epoch, progress.batch)) {
         const x = E.tensor(b.x, [b.size, S, S, C]);
         const y = E.tensor(b.y, [b.size, NUM_LABELS]);
-        const out = await runBatch(model, opt, x, y);
+        const out = await trainBatch(model, opt, x, y);
         x.dispose();
         y.dispose();
         progress.step++;
@@ -182,12 +180,12 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
       bar.finish();
       const seconds = (performance.now() - t0) / 1000;
       const trainMetrics = acc.result();
-      const valMetrics = val ? await evaluate(model, val, S, C) : undefined;
+      const valMetrics = val ? await evaluate(model, val, S, o.batch) : undefined;
       const row: EpochRow = { epoch: epoch + 1, train: trainMetrics, val: valMetrics, lr: opt.lr, seconds, imagesPerSecond: trainMetrics.images / seconds };
       rows.push(row);
       writeMetricsCsv(o.out, rows);
       drawCurves(o.out, rows);
-      if (rows.length === 1 || epoch === progress.epoch) log(EPOCH_HEADER);
+      if (epoch === firstEpoch) log(EPOCH_HEADER);
       log(formatEpochRow(row));
       const score = (valMetrics ?? trainMetrics).loss;
       const isBest = score < progress.bestLoss;
@@ -215,17 +213,14 @@ function copyAtomic(from: string, to: string): void {
   writeFileAtomic(to, readFileSync(from));
 }
 
-/** Eval-mode loss and metrics over a loader (BN running statistics, no dropout). */
-async function evaluate(model: EfficientNet, loader: Loader, S: number, C: number): Promise<EpochMetrics> {
+/** Eval-mode loss and metrics over a loader (BN running statistics, no dropout); a short
+ * last batch is padded to the batch size so it reuses the compiled kernels. */
+async function evaluate(model: EfficientNet, loader: Loader, S: number, batch: number): Promise<EpochMetrics> {
   model.eval();
   const acc = new MetricsAccumulator();
   for await (const b of loader.epoch(0)) {
-    const x = E.tensor(b.x, [b.size, S, S, C]);
-    const y = E.tensor(b.y, [b.size, NUM_LABELS]);
-    const out = await runBatch(model, null, x, y);
-    x.dispose();
-    y.dispose();
-    acc.add(out.probs, b.y, b.size, out.loss);
+    const logits = await evalLogits(model, b.x, b.size, batch, S);
+    acc.add(sigmoidAll(logits), b.y, b.size, bceMean(logits, b.y));
   }
   model.train();
   return acc.result();
