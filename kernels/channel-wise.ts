@@ -75,6 +75,8 @@ export function hwReduceKernel(opts: {
   N: number;
   HW: number;
   buffers: readonly (readonly [string, Access])[];
+  /** runs once per thread before the loop (sees `nj`): per-column loads the compiler cannot hoist past a read_write binding */
+  consts?: string;
   body: string;
   finish: string;
 }): BoundKernel {
@@ -96,6 +98,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let nj = n * ${L.CV}u + j;
   var acc = V(0.0);
   if (inCols) {
+    ${opts.consts ?? ''}
     for (var hw = rs; hw < ${HW}u; hw += ${rs}u) {
       let idx = (n * ${HW}u + hw) * ${L.CV}u + j;
       ${opts.body}

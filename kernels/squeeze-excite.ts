@@ -25,8 +25,9 @@ export function seGateGradKernel(L: ChannelLayout, N: number, HW: number): Bound
     N,
     HW,
     buffers: [['x', 'read'], ['dy', 'read'], ['gate', 'read'], ['dx', 'read_write'], ['dlogit', 'read_write']],
+    consts: 'let g = GATE[nj];',
     body: `let d = DY[idx];
-      DX[idx] = d * GATE[nj];
+      DX[idx] = d * g;
       acc += d * X[idx];`,
     finish: `let s = GATE[nj];
     DLOGIT[nj] = acc * s * (1.0 - s);`,
