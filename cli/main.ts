@@ -12,6 +12,7 @@ import { registerBlend } from './commands/blend.js';
 import { registerStats } from './commands/stats.js';
 import { registerTrain } from './commands/train.js';
 import { registerPredict } from './commands/predict.js';
+import { registerDemo } from './commands/demo.js';
 
 const program = new Command();
 program
@@ -32,6 +33,7 @@ registerBlend(program);
 registerStats(program);
 registerTrain(program);
 registerPredict(program);
+registerDemo(program);
 
 const verbose = process.argv.includes('--verbose');
 process.env.XDG_RUNTIME_DIR ??= '/tmp';
