@@ -13,8 +13,8 @@ import { matmulKey, tileGrid, type MatmulParams } from './matmul-params.js';
  * - each step of 4 k's loads op(B) once (a vec4 per lane per group) and the ROWS x 4 block of
  *   op(A) once, spread over the lanes as vec4s, then hands every A value to all lanes with
  *   subgroupBroadcast (a register shuffle);
- * - so a float loaded per lane feeds ROWS FMAs. 16 to 32 rows measured alike (1024^3: about
- *   27 GFLOP/s on 2 cores, 8 rows or 8 columns per lane clearly less); 16 compiles fastest.
+ * - so a float loaded per lane feeds ROWS FMAs. 1024^3 ran about
+ *   27 GFLOP/s on 2 cores at 16 or 32 rows (8 rows or 8 columns per lane clearly less); see defaultRows.
  *   Its 64 vec4 accumulators spill, but spills are plain stack moves; the FMAs are emitted
  *   row by row so each accumulator is loaded and stored once per step, which alone gained
  *   about a third over emitting them k by k;
@@ -24,13 +24,18 @@ import { matmulKey, tileGrid, type MatmulParams } from './matmul-params.js';
 const LANES = 8;
 
 /**
- * 16 rows is fastest for big products, but its unrolled body takes lavapipe ~1 s to compile;
- * small products (gradchecks, SE squeezes) finish in well under a millisecond either way, so
- * they get a smaller block that compiles 3x faster.
+ * Big products take 32 rows: each B load then feeds twice the FMAs, which measured ~12% less
+ * time over B0's b16/128 GEMMs than 16 rows (interleaved A/B on lavapipe), unless 32 would
+ * leave more rows of the last tile idle than 16 (M = 112: 128 vs 112 rows computed).
+ * The unrolled body takes lavapipe seconds to compile, so small products (gradchecks, SE
+ * squeezes), which finish in well under a millisecond either way, get smaller blocks.
  */
 function defaultRows(p: MatmulParams): number {
   const macs = p.batch * p.M * p.N * p.K;
-  return macs >= 1 << 22 ? 16 : macs >= 1 << 18 ? 8 : 4;
+  if (macs < 1 << 18) return 4;
+  if (macs < 1 << 22) return 8;
+  const rowsComputed = (r: number) => Math.ceil(p.M / r) * r;
+  return rowsComputed(32) <= rowsComputed(16) ? 32 : 16;
 }
 
 type AMode = 'k4' | 'm4' | 'scalar';

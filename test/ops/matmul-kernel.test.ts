@@ -179,6 +179,9 @@ const blockings: Case[] = [
   { M: 33, N: 70, K: 20, blocking: { rows: 8, groups: 2 } },
   { M: 19, N: 68, K: 16, blocking: { rows: 5, groups: 3 }, transB: true, bias: true },
   { M: 24, N: 12, K: 10, blocking: { rows: 6, groups: 1 }, transA: true }, // row blocks off the quad grid
+  // 32 rows is what big products get (defaultRows): ragged last tile, both A layouts
+  { M: 70, N: 36, K: 12, blocking: { rows: 32, groups: 1 }, transB: true },
+  { M: 68, N: 20, K: 9, blocking: { rows: 32, groups: 1 }, transA: true },
 ];
 
 describe('matmul kernels on the real adapter vs a float64 loop', () => {
