@@ -153,13 +153,15 @@ export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, rowsPerT
  * the row test (ih + padTop - kh divisible by SH) is one branch per kh.
  * Bindings: 0 dy, 1 w, 2 dx.
  */
-export function depthwiseGradInputKernel(d: DepthwiseDims): Kernel {
+export function depthwiseGradInputKernel(d: DepthwiseDims, rowsPerThread = FWD_ROWS): Kernel {
   const CB = d.C % 4 === 0 ? 4 : 1;
   const T = vecType(CB);
   const NC = d.C / CB;
   const QX = d.SW * fwdPixels({ ...d, OW: d.W });
+  const PY = Math.max(1, Math.min(rowsPerThread, d.H));
   const WB = Math.ceil(d.W / QX);
-  const total = d.N * d.H * WB * NC;
+  const HB = Math.ceil(d.H / PY);
+  const total = d.N * HB * WB * NC;
   // For pixel j of the block and tap kw: the output column offset q (ow = b*QX/SW + q), or none.
   const taps: { j: number; kw: number; q: number }[] = [];
   for (const j of range(QX)) {
@@ -170,28 +172,37 @@ export function depthwiseGradInputKernel(d: DepthwiseDims): Kernel {
   }
   const qs = [...new Set(taps.map((t) => t.q))].sort((a, b) => a - b);
   const qName = (q: number) => `g_${q < 0 ? `m${-q}` : q}`;
-  const row: string[] = [];
   const usedKw = [...new Set(taps.map((t) => t.kw))].sort((a, b) => a - b);
-  for (const kw of usedKw) row.push(`let w_${kw} = Wt[(kh * ${d.KW} + ${kw}) * ${NC} + cq];`);
-  row.push(`let numh = ih + ${d.padTop} - kh;`);
-  row.push(`let oh = numh / ${d.SH};`);
-  row.push(`let rowOk = numh >= 0 && numh % ${d.SH} == 0 && oh < ${d.OH};`);
-  // With a row stride only every SH-th kernel row meets an output row: skip the others
-  // whole (the branch is uniform across a thread's lanes, which share ih).
-  if (d.SH > 1) row.push('if (!rowOk) { continue; }');
+  // dy rows meeting input rows ih0..ih0+PY-1: oh*SH + kh - padTop = ih with 0 <= kh < KH, i.e.
+  // oh from ceil((ih0 + padTop - KH + 1) / SH), at most this many (rows past the range or with
+  // no valid kh for any of the thread's rows do nothing). `lift` keeps the division's operand >= 0.
+  const outRows = Math.floor((PY + d.KH - 2) / d.SH) + 1;
+  const lift = Math.ceil(d.KH / d.SH) + 1;
+  const row: string[] = [];
+  row.push(`let oh = ohLo + ro;`);
+  row.push(`let rowOk = oh >= 0 && oh < ${d.OH};`);
   row.push(`let grow = (n * ${d.OH} + clamp(oh, 0, ${d.OH - 1})) * ${d.OW};`);
   for (const q of qs) {
     row.push(`let ${qName(q)} = ${loadOrZero(T, 'G', `grow + clamp(ow0 + ${q}, 0, ${d.OW - 1})`, NC, `rowOk && ow0 + ${q} >= 0 && ow0 + ${q} < ${d.OW}`)};`);
   }
-  for (const j of range(QX)) {
-    const terms = taps.filter((t) => t.j === j).map((t) => `${qName(t.q)} * w_${t.kw}`);
-    if (terms.length) row.push(`acc_${j} += ${terms.join(' + ')};`);
+  for (const py of range(PY)) {
+    const inner: string[] = [];
+    for (const kw of usedKw) inner.push(`let w_${kw} = Wt[(kh * ${d.KW} + ${kw}) * ${NC} + cq];`);
+    for (const j of range(QX)) {
+      const terms = taps.filter((t) => t.j === j).map((t) => `${qName(t.q)} * w_${t.kw}`);
+      if (terms.length) inner.push(`acc_${py}_${j} += ${terms.join(' + ')};`);
+    }
+    // uniform across the lanes of a thread block, which share ih0 and ro
+    row.push(`{ let kh = ih0 + ${py + d.padTop} - oh * ${d.SH};\n    if (kh >= 0 && kh < ${d.KH}) {\n      ${inner.join('\n      ')}\n    } }`);
   }
   const lines: string[] = [];
-  for (const j of range(QX)) lines.push(`var acc_${j} = ${T}(0.0);`);
-  lines.push(`for (var kh = 0; kh < ${d.KH}; kh++) {\n    ${row.join('\n    ')}\n  }`);
-  for (const j of range(QX)) {
-    lines.push(`if (iw0 + ${j} < ${d.W}) { DX[((n * ${d.H} + ih) * ${d.W} + iw0 + ${j}) * ${NC} + cq] = acc_${j}; }`);
+  for (const py of range(PY)) for (const j of range(QX)) lines.push(`var acc_${py}_${j} = ${T}(0.0);`);
+  lines.push(`let ohLo = (ih0 + ${d.padTop - d.KH + 1 + d.SH - 1 + lift * d.SH}) / ${d.SH} - ${lift};`);
+  lines.push(`for (var ro = 0; ro < ${outRows}; ro++) {\n    ${row.join('\n    ')}\n  }`);
+  for (const py of range(PY)) {
+    const stores = range(QX).map((j) => `if (iw0 + ${j} < ${d.W}) { DX[((n * ${d.H} + ih0 + ${py}) * ${d.W} + iw0 + ${j}) * ${NC} + cq] = acc_${py}_${j}; }`);
+    const guarded = d.H % PY !== 0 && py > 0;
+    lines.push(guarded ? `if (ih0 + ${py} < ${d.H}) {\n    ${stores.join('\n    ')}\n  }` : stores.join('\n  '));
   }
   const code = `${flatIndexHeader(`@group(0) @binding(0) var<storage, read> G: array<${T}>;
 @group(0) @binding(1) var<storage, read> Wt: array<${T}>;
@@ -201,13 +212,13 @@ export function depthwiseGradInputKernel(d: DepthwiseDims): Kernel {
   var r = i32(i / ${NC}u);
   let b = r % ${WB};
   r = r / ${WB};
-  let ih = r % ${d.H};
-  let n = r / ${d.H};
+  let ih0 = (r % ${HB}) * ${PY};
+  let n = r / ${HB};
   let iw0 = b * ${QX};
   let ow0 = b * ${QX / d.SW};
   ${lines.join('\n  ')}
 }`;
-  return { key: `dwconv:dx:${key(d)}`, code, workgroups: grid1d(Math.ceil(total / WG)) };
+  return { key: `dwconv:dx:${key(d)}:${PY}`, code, workgroups: grid1d(Math.ceil(total / WG)) };
 }
 
 export function depthwiseGradWeightThreadsPerChunk(d: DepthwiseDims): number {
