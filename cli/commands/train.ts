@@ -7,30 +7,14 @@ import { TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train/options.
 import { trainRun } from '../../pipeline/train/run.js';
 import { choiceFlag, intFlag, numberFlag } from '../flags.js';
 
-interface Flags {
+/** The options as commander gives them: TrainOptions where the flag maps one to one. */
+type Flags = Omit<TrainOptions, 'data' | 'out' | 'cache'> & {
   data?: string;
   out?: string;
-  model: string;
-  blend: string;
-  size: number;
-  resize: number;
-  batch: number;
-  epochs: number;
-  lr: number;
-  weightDecay: number;
-  valSplit: number;
-  folds?: number;
-  fold?: number;
-  seed: number;
-  init?: string;
-  padding: 'symmetric' | 'same';
-  bn: 'torchvision' | 'lukemelas';
-  augment: boolean;
   cache: string | boolean;
-  workers?: number;
   resume?: string;
   force?: boolean;
-}
+};
 
 export function registerTrain(program: Command): void {
   const d = TRAIN_DEFAULTS;
