@@ -221,20 +221,109 @@ export function depthwiseGradInputKernel(d: DepthwiseDims, rowsPerThread = FWD_R
   return { key: `dwconv:dx:${key(d)}:${PY}`, code, workgroups: grid1d(Math.ceil(total / WG)) };
 }
 
+/**
+ * Whether the weight gradient slides a window of input rows (below): at k3 stride 1 with
+ * several rows per image. Interleaved A/B at b16/128 against a thread per kernel row:
+ * 64x64x32 19.4 -> 13.7 ms, 32x32x144 23.2 -> 13.2, 8x8x480 3.2 -> 2.2. k5 gained less
+ * (8x8x672 none, 16x16x240 17 -> 13) for 5-10x the compile time on lavapipe (its 25
+ * accumulators and 40-register window: 8-15 s a kernel), and stride 2 lost (k3 64x64x96
+ * 23 -> 33 ms), so those keep a thread per kernel row.
+ */
+const slidesRows = (d: DepthwiseDims): boolean => d.KH <= 3 && d.SH === 1 && d.OH >= 8;
+
 export function depthwiseGradWeightThreadsPerChunk(d: DepthwiseDims): number {
-  return (d.C % 4 === 0 ? d.C / 4 : d.C) * d.KH;
+  return (d.C % 4 === 0 ? d.C / 4 : d.C) * (slidesRows(d) ? 1 : d.KH);
 }
 
 /**
  * First pass of the weight gradient: partial[s, kh, kw, c] = sum over the output pixels
- * of row chunk s of dy[pixel, c] * x[pixel's tap, c]. A thread owns one kernel row kh of
- * its channels (KW accumulators in registers; one thread per row keeps the code small,
- * which matters to lavapipe's compile time) and walks its rows PX outputs at a time,
- * loading each input row segment once for every tap that reads it. The op sums the
+ * of row chunk s of dy[pixel, c] * x[pixel's tap, c]. A thread owns all KH x KW taps of
+ * its channels and walks its chunk's rows PX outputs wide, column block by column block,
+ * with the KH input row segments those rows read held in registers as a sliding window:
+ * moving down one output row shifts the window by SH rows, so a step loads SH new input
+ * segments and one dy segment (a thread per kernel row loaded KH of each). The window is
+ * refilled at the chunk's first row and at each image's first row. The op sums the
  * partials over s (the second pass), so no thread loops over all of N*OH*OW.
  * Bindings: 0 x, 1 dy, 2 partial.
  */
 export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit): Kernel {
+  if (!slidesRows(d)) return gradWeightRowKernel(d, split);
+  const CB = d.C % 4 === 0 ? 4 : 1;
+  const T = vecType(CB);
+  const NC = d.C / CB;
+  const total = NC * split.chunks;
+  const span = (PX - 1) * d.SW + d.KW;
+  const OWB = Math.ceil(d.OW / PX);
+  const rows = d.N * d.OH;
+  const loadRow = (kh: number): string[] => [
+    `{ let ih = oh * ${d.SH} + ${kh - d.padTop};`,
+    `  let rowOk = ih >= 0 && ih < ${d.H};`,
+    `  let xrow = (n * ${d.H} + clamp(ih, 0, ${d.H - 1})) * ${d.W};`,
+    ...range(span).map(
+      (t) => `  x_${kh}_${t} = ${loadOrZero(T, 'X', `xrow + clamp(iw0 + ${t}, 0, ${d.W - 1})`, NC, `rowOk && iw0 + ${t} >= 0 && iw0 + ${t} < ${d.W}`)};`,
+    ),
+    '}',
+  ];
+  const body: string[] = [];
+  body.push(`let n = row / ${d.OH};`);
+  body.push(`let oh = row % ${d.OH};`);
+  body.push(`let fresh = row == rowBeg || oh == 0;`);
+  // ascending kh, so x_{kh+SH} is read before this step overwrites it
+  for (let kh = 0; kh < d.KH; kh++) {
+    if (kh + d.SH >= d.KH) {
+      body.push(...loadRow(kh));
+    } else {
+      body.push('if (fresh) {', ...loadRow(kh).map((l) => `  ${l}`), '} else {');
+      for (const t of range(span)) body.push(`  x_${kh}_${t} = x_${kh + d.SH}_${t};`);
+      body.push('}');
+    }
+  }
+  body.push(`let grow = row * ${d.OW};`);
+  for (const j of range(PX)) {
+    body.push(`let g_${j} = ${loadOrZero(T, 'G', `grow + min(ow0 + ${j}, ${d.OW - 1})`, NC, `ow0 + ${j} < ${d.OW}`)};`);
+  }
+  for (let kh = 0; kh < d.KH; kh++) {
+    for (let kw = 0; kw < d.KW; kw++) {
+      body.push(`a_${kh}_${kw} += ${range(PX).map((j) => `g_${j} * x_${kh}_${j * d.SW + kw}`).join(' + ')};`);
+    }
+  }
+  const decls: string[] = [];
+  for (let kh = 0; kh < d.KH; kh++) {
+    for (let kw = 0; kw < d.KW; kw++) decls.push(`var a_${kh}_${kw} = ${T}(0.0);`);
+    for (const t of range(span)) decls.push(`var x_${kh}_${t} = ${T}(0.0);`);
+  }
+  const stores: string[] = [];
+  for (let kh = 0; kh < d.KH; kh++) {
+    for (let kw = 0; kw < d.KW; kw++) stores.push(`P[(s * ${d.KH * d.KW} + ${kh * d.KW + kw}) * ${NC} + cq] = a_${kh}_${kw};`);
+  }
+  const code = `${flatIndexHeader(`@group(0) @binding(0) var<storage, read> X: array<${T}>;
+@group(0) @binding(1) var<storage, read> G: array<${T}>;
+@group(0) @binding(2) var<storage, read_write> P: array<${T}>;`)}
+  if (i >= ${total}u) { return; }
+  let cq = i32(i % ${NC}u);
+  let s = i32(i / ${NC}u);
+  ${decls.join('\n  ')}
+  let rowBeg = s * ${split.rowsPerChunk};
+  let rowEnd = min(rowBeg + ${split.rowsPerChunk}, ${rows});
+  for (var ow0 = 0; ow0 < ${OWB * PX}; ow0 += ${PX}) {
+    let iw0 = ow0 * ${d.SW} - ${d.padLeft};
+    for (var row = rowBeg; row < rowEnd; row++) {
+      ${body.join('\n      ')}
+    }
+  }
+  ${stores.join('\n  ')}
+}`;
+  return { key: `dwconv:dw:${key(d)}:${split.rowsPerChunk}`, code, workgroups: grid1d(Math.ceil(total / WG)) };
+}
+
+/**
+ * The weight-gradient pass for maps too short or strides too long for the window to pay
+ * (its refills dominate): a thread owns one kernel row kh of
+ * its channels (KW accumulators in registers; one thread per row keeps the code small,
+ * which matters to lavapipe's compile time) and walks its rows PX outputs at a time,
+ * loading each input row segment once for every tap that reads it.
+ */
+function gradWeightRowKernel(d: DepthwiseDims, split: RowSplit): Kernel {
   const CB = d.C % 4 === 0 ? 4 : 1;
   const T = vecType(CB);
   const NC = d.C / CB;

@@ -60,6 +60,9 @@ describe('depthwiseConv2d at larger shapes vs the analytic reference backward', 
     { name: 'k3 s1 same, C64', x: [2, 24, 19, 64], KH: 3, KW: 3, stride: 1, padding: 'same' },
     { name: 'k5 s2 same, C36', x: [3, 17, 22, 36], KH: 5, KW: 5, stride: 2, padding: 'same' },
     { name: 'k3 s2 pad1, C30 (scalar)', x: [2, 21, 16, 30], KH: 3, KW: 3, stride: 2, padding: 1 },
+    // Many channels leave few weight-gradient chunks, so a chunk runs several rows: the
+    // sliding row window (k3 stride 1) shifts within an image and refills where a chunk crosses into the next.
+    { name: 'k3 s1 same, C1024 (grad-weight window over chunk rows)', x: [2, 10, 4, 1024], KH: 3, KW: 3, stride: 1, padding: 'same' },
   ];
   for (const c of cases) {
     it(c.name, async () => {
