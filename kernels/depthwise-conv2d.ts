@@ -48,9 +48,11 @@ function loadOrZero(T: string, buf: string, pixel: string, NC: number, ok: strin
  * wider block shares each loaded input row segment among more outputs: at k3 stride 1, 8
  * pixels load 4.9 vec4 per output instead of 6.75 and ran 25-40% faster (b16/128: 64x64x32
  * 28 -> 16 ms, 32x32x144 37 -> 26 ms). At k5 or stride 2 the wider block measured slower
- * (its live row segment no longer fits), so those keep 4.
+ * (its live row segment no longer fits), so those keep 4, except k5 on 8-wide maps, where
+ * one block spans the row and its padding taps drop out (b16 8x8x672: forward 11.9 -> 8.7
+ * ms, grad-input 13.9 -> 6.3).
  */
-const fwdPixels = (d: DepthwiseDims): number => (d.KW <= 3 && d.SW === 1 && d.OW >= 8 ? 8 : PX);
+const fwdPixels = (d: DepthwiseDims): number => (d.SW === 1 && (d.OW === 8 || (d.KW <= 3 && d.OW >= 8)) ? 8 : PX);
 
 /**
  * Output rows per forward thread: a thread walks the input rows its 4 output rows read and

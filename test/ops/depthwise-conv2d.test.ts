@@ -22,6 +22,7 @@ const EXTRA: DepthwiseCase[] = [
   { name: 'k3 s2 same, C12 vec4, odd HW', x: [1, 7, 9, 12], KH: 3, KW: 3, stride: 2, padding: 'same' },
   { name: 'k5 s2 same, C4 vec4, even HW', x: [2, 8, 6, 4], KH: 5, KW: 5, stride: 2, padding: 'same' },
   { name: 'k5 s1 pad2, C4, batch 1', x: [1, 5, 7, 4], KH: 5, KW: 5, stride: 1, padding: 2 },
+  { name: 'k5 s1 same, C8 vec4, W 8 (one 8-wide block spans each row)', x: [2, 6, 8, 8], KH: 5, KW: 5, stride: 1, padding: 'same' },
   { name: 'k7 s1 pad3, C3', x: [1, 7, 8, 3], KH: 7, KW: 7, stride: 1, padding: 3 },
   { name: 'k2x3 stride [1,2] asymmetric pad, C5', x: [2, 5, 7, 5], KH: 2, KW: 3, stride: [1, 2], padding: { top: 1, bottom: 0, left: 0, right: 2 } },
   { name: 'k3 s3 valid, C4', x: [1, 9, 10, 4], KH: 3, KW: 3, stride: 3, padding: 0 },
