@@ -140,27 +140,12 @@ export class Runtime {
   }
 
   async read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
-    const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.commandEncoder().copyBufferToBuffer(buffer, offset, staging, 0, size);
-    this.flush();
-    this.stats.reads++;
-    try {
-      await staging.mapAsync(GPUMapMode.READ);
-    } catch (e) {
-      this.throwIfFailed();
-      throw e;
-    }
-    const out = staging.getMappedRange().slice(0, bytes);
-    staging.unmap();
-    staging.destroy();
-    this.throwIfFailed();
-    return out;
+    return (await this.readMany([{ buffer, bytes, offset }]))[0];
   }
 
   /** Several buffers in one submit and one map (a checkpoint reads hundreds of tensors;
    * one wait each would cost more than the copies). Chunked so staging stays bounded. */
-  async readMany(parts: readonly { buffer: GPUBuffer; bytes: number }[], chunkBytes = 256 << 20): Promise<ArrayBuffer[]> {
+  async readMany(parts: readonly { buffer: GPUBuffer; bytes: number; offset?: number }[], chunkBytes = 256 << 20): Promise<ArrayBuffer[]> {
     const out: ArrayBuffer[] = [];
     for (let start = 0; start < parts.length; ) {
       let end = start;
@@ -171,7 +156,7 @@ export class Runtime {
       let at = 0;
       for (let i = start; i < end; i++) {
         const size = Math.ceil(parts[i].bytes / 4) * 4;
-        if (size) enc.copyBufferToBuffer(parts[i].buffer, 0, staging, at, size);
+        if (size) enc.copyBufferToBuffer(parts[i].buffer, parts[i].offset ?? 0, staging, at, size);
         at += size;
       }
       this.flush();
