@@ -80,8 +80,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   step('segment the training fields');
   segmentDataset({ data: paths.train, out: paths.segTrain, force });
-  step('tiles: one per segmented cell, labelled with its true cell\'s labels');
-  const tiles = makeTiles({ data: paths.train, seg: paths.segTrain, out: paths.tiles, size: p.tile.size, truthLabels: true, force });
+  step('tiles: one per segmented cell, other cells masked, labelled with its true cell\'s labels');
+  // Other cells masked out: a tile then shows one cell's protein, which is what its label describes.
+  const tileOptions = { size: p.tile.size, margin: 0, maskOthers: true };
+  const tiles = makeTiles({ data: paths.train, seg: paths.segTrain, out: paths.tiles, ...tileOptions, truthLabels: true, force });
   log(`${tiles.tiles} tiles`);
 
   step(`train the tile model: EfficientNet-B0, ${p.tile.size} px, ${p.tile.epochs} epochs`);
@@ -98,7 +100,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     scorers.push(imageScorer);
     const tileScorer = scorerFromCheckpoint(join(paths.tileRun, BEST), p.tile.batch);
     scorers.push(tileScorer);
-    await predictDataset({ data: paths.test, out: paths.submission, seg: paths.segTest, image: imageScorer, tile: tileScorer, weight: 0.5, tileOptions: { size: p.tile.size }, force, log: () => {} });
+    await predictDataset({ data: paths.test, out: paths.submission, seg: paths.segTest, image: imageScorer, tile: tileScorer, weight: 0.5, tileOptions, force, log: () => {} });
   } finally {
     for (const s of scorers) s.dispose();
   }
