@@ -32,7 +32,7 @@ export const DEMO_PRESETS: Record<'quick' | 'full', DemoPreset> = {
     testFields: 40,
     fieldSize: 512,
     seed: 1,
-    image: { size: 128, epochs: 12, batch: 16, lr: 3e-3 },
+    image: { size: 128, epochs: 14, batch: 16, lr: 1e-3 },
     tile: { size: 48, epochs: 10, batch: 32, lr: 3e-3 },
   },
 };
