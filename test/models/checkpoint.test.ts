@@ -9,6 +9,7 @@ import { initFromPretrained, modelFromCheckpoint, optimizerFromCheckpoint, readC
 import { readSafetensors, writeSafetensors, type TensorToWrite } from '../../models/safetensors.js';
 import { toTorchLayout } from '../../models/torch-layout.js';
 import { useEngine } from '../helpers/engine.js';
+import { adamSteps } from './adam-steps.js';
 
 useEngine();
 
@@ -23,15 +24,7 @@ async function trainSteps(model: EfficientNet, opt: E.Adam, steps: number, seed 
   const n = 4;
   const x = E.tensor(Float32Array.from({ length: n * 16 * 16 * model.config.inChannels }, () => rng.normal(0, 1)), [n, 16, 16, model.config.inChannels]);
   const y = E.tensor(Float32Array.from({ length: n * model.config.numClasses }, (_, i) => (i % 3 === 0 ? 1 : 0)), [n, model.config.numClasses]);
-  const losses: number[] = [];
-  for (let s = 0; s < steps; s++) {
-    const loss = E.tidy(() => E.bceWithLogits(model.forward(x), y));
-    E.backward(loss);
-    opt.step();
-    opt.zeroGrad();
-    losses.push(await loss.item());
-    loss.dispose();
-  }
+  const losses = await adamSteps(model, opt, x, y, steps);
   x.dispose();
   y.dispose();
   return losses;

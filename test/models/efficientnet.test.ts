@@ -3,6 +3,7 @@ import * as E from '../../engine/index.js';
 import { EfficientNet } from '../../models/efficientnet.js';
 import { efficientNetConfig, efficientNetParameters, parameterCount, scaledEfficientNetConfig, type EfficientNetConfig, type Padding } from '../../models/efficientnet-config.js';
 import { useEngine } from '../helpers/engine.js';
+import { adamSteps } from './adam-steps.js';
 import { efficientNetLoss } from '../reference/efficientnet.js';
 import { T, type RefTensor } from '../reference/tensor.js';
 
@@ -168,15 +169,7 @@ describe('EfficientNet end to end', () => {
     const x = E.tensor(randomInput(rng, 8, 32, 3), [8, 32, 32, 3]);
     const y = E.tensor(targetsFor(8, 19, 2), [8, 19]);
     const opt = new E.Adam(Object.fromEntries(model.namedParameters()), { lr: 1e-2 });
-    const losses: number[] = [];
-    for (let step = 0; step < 30; step++) {
-      const loss = E.tidy(() => E.bceWithLogits(model.forward(x), y));
-      E.backward(loss);
-      opt.step();
-      opt.zeroGrad();
-      losses.push(await loss.item());
-      loss.dispose();
-    }
+    const losses = await adamSteps(model, opt, x, y, 30);
     expect(losses[29]).toBeLessThan(losses[0] / 2);
     opt.dispose();
     for (const t of [x, y]) t.dispose();
