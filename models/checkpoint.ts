@@ -19,7 +19,7 @@ import {
 } from './efficientnet-config.js';
 import { readSafetensors, writeSafetensors, type StoredTensor, type TensorToWrite } from './safetensors.js';
 import { fromTorchLayout, toTorchLayout } from './torch-layout.js';
-import { importPretrained } from './pretrained-names.js';
+import { importPretrained, type OurTensor } from './pretrained-names.js';
 
 export const CHECKPOINT_FORMAT = 'hpa-engine/checkpoint';
 const VERSION = '1';
@@ -60,8 +60,8 @@ export interface Checkpoint {
   spec: ModelSpec;
   config: EfficientNetConfig;
   /** Model tensors by name, in our layouts. */
-  weights: Map<string, { shape: number[]; data: Float32Array }>;
-  optimizer?: { meta: OptimizerMeta; tensors: Map<string, { shape: number[]; data: Float32Array }> };
+  weights: Map<string, OurTensor>;
+  optimizer?: { meta: OptimizerMeta; tensors: Map<string, OurTensor> };
   modelRng: number[];
   /** The trainer's own record (epoch, split, options, RNG states), as it saved it. */
   training: Record<string, unknown>;
@@ -158,8 +158,8 @@ export function readCheckpoint(file: string): Checkpoint {
     throw new Error(`${file}: checkpoint model config: ${(e as Error).message}`);
   }
   const specs = specsByName(config);
-  const weights = new Map<string, { shape: number[]; data: Float32Array }>();
-  const optTensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  const weights = new Map<string, OurTensor>();
+  const optTensors = new Map<string, OurTensor>();
   for (const [name, t] of st.tensors) {
     if (name.startsWith(OPTIMIZER_PREFIX)) {
       const key = name.slice(OPTIMIZER_PREFIX.length);
@@ -184,7 +184,7 @@ export function readCheckpoint(file: string): Checkpoint {
 }
 
 /** Copies weights (our layouts, by name) into a live model; names and shapes must match. */
-export function loadWeights(model: EfficientNet, weights: ReadonlyMap<string, { shape: number[]; data: Float32Array }>, file: string, skip: (name: string) => boolean = () => false): void {
+export function loadWeights(model: EfficientNet, weights: ReadonlyMap<string, OurTensor>, file: string, skip: (name: string) => boolean = () => false): void {
   for (const [name, t] of model.namedTensors()) {
     if (skip(name)) continue;
     const w = weights.get(name);

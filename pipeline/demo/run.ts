@@ -4,7 +4,7 @@ import { evaluateSubmission, sweepFusion, type EvalResult } from '../evaluate.js
 import { formatSweepTable } from '../evaluate-report.js';
 import { readScores, SWEEP_WEIGHTS } from '../fusion.js';
 import { scorerFromCheckpoint, type ModelScorer } from '../predict/model-scorer.js';
-import { predictDataset } from '../predict/predict.js';
+import { predictDataset, type PredictResult } from '../predict/predict.js';
 import { segmentDataset } from '../segment/run.js';
 import { writeSynthDataset } from '../synth/write.js';
 import { makeTiles } from '../tiles/make.js';
@@ -95,26 +95,27 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   step('predict the test fields: image and tile scores fused per cell (w = 0.5)');
   const scorers: ModelScorer[] = [];
+  let predicted: PredictResult;
   try {
     const imageScorer = scorerFromCheckpoint(join(paths.imageRun, BEST));
     scorers.push(imageScorer);
     const tileScorer = scorerFromCheckpoint(join(paths.tileRun, BEST), p.tile.batch);
     scorers.push(tileScorer);
-    await predictDataset({ data: paths.test, out: paths.submission, seg: paths.segTest, image: imageScorer, tile: tileScorer, weight: 0.5, tileOptions, force, log: () => {} });
+    predicted = await predictDataset({ data: paths.test, out: paths.submission, seg: paths.segTest, image: imageScorer, tile: tileScorer, weight: 0.5, tileOptions, force, log: () => {} });
   } finally {
     for (const s of scorers) s.dispose();
   }
 
   step('evaluate: cell-level mAP at mask IoU 0.6, and the tile-weight sweep');
   const fused: EvalResult = evaluateSubmission(paths.submission, paths.test);
-  const sweep = sweepFusion(readScores(paths.submission.replace(/\.csv$/, '.scores.json')), paths.test, SWEEP_WEIGHTS);
+  const sweep = sweepFusion(readScores(predicted.scores), paths.test, SWEEP_WEIGHTS);
   log(formatSweepTable(sweep));
-  const at_ = (w: number) => sweep.find((r) => Math.abs(r.weight - w) < 1e-9)!.result.mAP;
+  const mapAt = (w: number) => sweep.find((r) => Math.abs(r.weight - w) < 1e-9)!.result.mAP;
   const result: DemoResult = {
     imageValF1: valF1(image),
     tileValF1: valF1(tile),
     segmentationF1,
-    mAP: { image: at_(0), tile: at_(1), fused: fused.mAP },
+    mAP: { image: mapAt(0), tile: mapAt(1), fused: fused.mAP },
     seconds: (performance.now() - t0) / 1000,
     paths,
   };

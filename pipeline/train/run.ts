@@ -15,7 +15,7 @@ import { WorkerPool } from '../loader/pool.js';
 import { MetricsAccumulator, type EpochMetrics } from './metrics.js';
 import type { TrainOptions, TrainProgress, TrainRecord } from './options.js';
 import { ProgressBar, type ProgressStream } from './progress.js';
-import { drawCurves, formatEpochRow, readMetricsCsv, writeMetricsCsv, EPOCH_HEADER, METRICS_CSV, type EpochRow } from './run-log.js';
+import { drawCurves, formatEpochRow, readMetricsCsv, writeMetricsCsv, EPOCH_HEADER, METRICS_CSV, CURVES_PNG, type EpochRow } from './run-log.js';
 import { runSplit, splitHash } from './split.js';
 import { StopSignal } from './interrupt.js';
 import { bceMean, evalLogits, sigmoidAll } from './eval-batch.js';
@@ -44,7 +44,7 @@ export interface TrainResult {
 
 function refuseExistingRun(out: string, force: boolean | undefined): void {
   if (!existsSync(out) || force) return;
-  const held = readdirSync(out).filter((f) => [LAST, BEST, 'metrics.csv', 'curves.png'].includes(f));
+  const held = readdirSync(out).filter((f) => [LAST, BEST, METRICS_CSV, CURVES_PNG].includes(f));
   if (held.length) throw new Error(`${out}: already holds a run (${held.join(', ')}); continue it with --resume ${out}, or use --force to start over`);
 }
 
@@ -80,11 +80,12 @@ async function trainBatch(model: EfficientNet, opt: E.Adam, x: E.Tensor, y: E.Te
   });
   try {
     E.backward(loss);
-    // Read before the step: a non-finite loss must not reach the weights.
-    const value = await loss.item();
+    // Read before the step (a non-finite loss must not reach the weights), both in one wait.
+    const [lossValue, probValues] = await E.readAll([loss, probs]);
+    const value = lossValue[0];
     if (Number.isFinite(value)) opt.step();
     opt.zeroGrad();
-    return { loss: value, probs: await probs.data() };
+    return { loss: value, probs: probValues };
   } finally {
     loss.dispose();
     probs.dispose();

@@ -9,7 +9,6 @@ export function runSplit(ds: Dataset, o: Pick<TrainOptions, 'valSplit' | 'folds'
     const folds = stratifiedFolds(ds.items.map((it) => it.labels ?? []), o.folds, o.seed);
     return foldSplit(folds, o.fold ?? 0);
   }
-  if (o.valSplit === 0) return { train: ds.items.map((_, i) => i), val: [] };
   return randomSplit(n, o.valSplit, o.seed);
 }
 
