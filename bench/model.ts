@@ -1,14 +1,16 @@
 // EfficientNet-B0 end to end (issue 4): eval forward and full training step (forward, BCE,
 // backward, Adam) in images/s, and the most GPU memory the buffer pool held meanwhile.
-// `npm run bench -- model [--json] [--quick] [--steps=3]`
+// `npm run bench -- model [--json] [--quick] [--steps=3] [--shapes=b16x128,b8x224] [--no-peer]`
 // --quick runs only batch 16 at 128x128, the shape the issue compares with its peer.
 // Each pass gets one untimed warm-up step (the first compiles the pipelines, ~365 for a
 // training step), then --steps timed steps, each ending in a read of its result as a real
-// loop would. The peer figures are tfjs-webgpu's on the same software adapter as the issue
-// gives them; they are NOT measured by this run.
+// loop would. The peers (tfjs-webgpu train + eval, tfjs-wasm on 2 threads eval; peer-model.ts)
+// are measured live at the same shapes, first, in child processes; --no-peer skips them.
 import * as E from '../engine/index.js';
 import { EfficientNet } from '../models/efficientnet.js';
 import { efficientNetConfig } from '../models/efficientnet-config.js';
+import { measureModelPeers, peerColumns, peerRows } from './peer-model.js';
+import type { PeerResult } from './peer-tfjs.js';
 import type { BenchRow } from './report.js';
 
 const CLASSES = 19;
@@ -23,11 +25,6 @@ const SHAPES: Shape[] = [
   { batch: 16, size: 128 },
   { batch: 8, size: 224 },
 ];
-
-/** tfjs-webgpu at batch 16, 128x128, as issue 4 states it (images/s). */
-const PEER = { batch: 16, size: 128, forward: 5.0, train: 0.72 };
-/** The issue's first goal for our training step, relative to the peer. */
-const TARGET_TRAIN_RATIO = 10;
 
 interface Timing {
   warmupS: number;
@@ -66,9 +63,9 @@ function uniformTensor(shape: number[], rng: E.Rng, map: (u: number) => number):
   return E.tensor(v, shape);
 }
 
-function row(pass: string, s: Shape, t: Timing, peer: number | undefined): BenchRow {
+function row(pass: string, mode: 'train' | 'infer', s: Shape, t: Timing, peers: PeerResult[]): BenchRow {
   const imagesPerS = (s.batch * 1000) / t.msPerStep;
-  const r: BenchRow = {
+  return {
     pass,
     batch: s.batch,
     input: `${s.size}x${s.size}x3`,
@@ -78,20 +75,15 @@ function row(pass: string, s: Shape, t: Timing, peer: number | undefined): Bench
     'images/s': imagesPerS,
     'peak pool MiB': E.runtime().pool.peakBytesHeld / MIB,
     cpu_util: t.cpuUtil,
+    ...peerColumns(peers, mode, s, imagesPerS),
   };
-  if (peer !== undefined) {
-    r['peer images/s (issue, not measured)'] = peer;
-    r['x peer'] = imagesPerS / peer;
-  }
-  return r;
 }
 
-async function measureShape(s: Shape, steps: number): Promise<BenchRow[]> {
+async function measureShape(s: Shape, steps: number, peers: PeerResult[]): Promise<BenchRow[]> {
   const model = new EfficientNet(efficientNetConfig('b0', { numClasses: CLASSES }), 1);
   const rng = new E.Rng(2);
   const x = uniformTensor([s.batch, s.size, s.size, 3], rng, (u) => u * 2 - 1);
   const y = uniformTensor([s.batch, CLASSES], rng, (u) => (u < 0.2 ? 1 : 0));
-  const atPeerShape = s.batch === PEER.batch && s.size === PEER.size;
   const rows: BenchRow[] = [];
 
   model.eval();
@@ -101,7 +93,7 @@ async function measureShape(s: Shape, steps: number): Promise<BenchRow[]> {
     await out.data();
     out.dispose();
   }, steps);
-  rows.push(row('eval forward', s, forward, atPeerShape ? PEER.forward : undefined));
+  rows.push(row('eval forward', 'infer', s, forward, peers));
 
   model.train();
   const opt = new E.Adam(Object.fromEntries(model.namedParameters()), { lr: 1e-3 });
@@ -114,7 +106,7 @@ async function measureShape(s: Shape, steps: number): Promise<BenchRow[]> {
     await loss.item();
     loss.dispose();
   }, steps);
-  rows.push(row('train step (fwd+bwd+Adam)', s, train, atPeerShape ? PEER.train : undefined));
+  rows.push(row('train step (fwd+bwd+Adam)', 'train', s, train, peers));
 
   opt.dispose();
   for (const t of [x, y]) t.dispose();
@@ -122,23 +114,28 @@ async function measureShape(s: Shape, steps: number): Promise<BenchRow[]> {
   return rows;
 }
 
+function parseShapes(args: string[]): Shape[] {
+  const given = args.find((a) => a.startsWith('--shapes='))?.slice(9);
+  if (given === undefined) return args.includes('--quick') ? SHAPES.slice(0, 1) : SHAPES;
+  return given.split(',').map((g) => {
+    const m = /^b(\d+)x(\d+)$/.exec(g.trim());
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 32) throw new Error(`model bench: --shapes wants e.g. b16x128,b8x224 (batch x size >= 32), got '${g}'`);
+    return { batch: Number(m[1]), size: Number(m[2]) };
+  });
+}
+
 export async function modelBench(args: string[]): Promise<BenchRow[]> {
   const given = args.find((a) => a.startsWith('--steps='))?.slice(8) ?? '3';
   const steps = Number(given);
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`model bench: --steps must be a positive integer, got '${given}'`);
-  const shapes = args.includes('--quick') ? SHAPES.slice(0, 1) : SHAPES;
+  const shapes = parseShapes(args);
+  // The null backend does no GPU work: a peer that does would make no ratio.
+  const peers = args.includes('--no-peer') || process.env.HPA_BACKEND === 'null' ? [] : await measureModelPeers(shapes, steps);
   const rt = await E.initEngine();
   try {
     const rows: BenchRow[] = [{ pass: `EfficientNet-B0, ${CLASSES} classes, adapter: ${rt.ctx.summary.name} (${rt.ctx.summary.backend})` }];
-    for (const s of shapes) rows.push(...(await measureShape(s, steps)));
-    rows.push({
-      pass: `train step target (issue: ${TARGET_TRAIN_RATIO}x peer)`,
-      batch: PEER.batch,
-      input: `${PEER.size}x${PEER.size}x3`,
-      'images/s': PEER.train * TARGET_TRAIN_RATIO,
-      'peer images/s (issue, not measured)': PEER.train,
-      'x peer': TARGET_TRAIN_RATIO,
-    });
+    for (const s of shapes) rows.push(...(await measureShape(s, steps, peers)));
+    rows.push(...peerRows(peers));
     return rows;
   } finally {
     E.shutdownEngine();

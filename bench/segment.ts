@@ -8,15 +8,11 @@ import { readGrayFile } from '../pipeline/segment/channels.js';
 import { segmentField, type FieldChannels } from '../pipeline/segment/field.js';
 import { writeSynthDataset } from '../pipeline/synth/write.js';
 import type { BenchRow } from './report.js';
+import { median } from './stats.js';
 
 // Relative to the package root, where npm run bench starts.
 const SAMPLE = resolve('../shared/hpa-sample');
 const REAL_IDS = ['5c27f04c-bb99-11e8-b2b9-ac1f6b6435d0', 'b6a469d8-bbad-11e8-b2ba-ac1f6b6435d0'];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function measure(source: string, dir: string, id: string, reps: number): BenchRow {
   const decodes: number[] = [];
