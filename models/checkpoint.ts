@@ -146,7 +146,7 @@ export function readCheckpoint(file: string): Checkpoint {
   const st = readSafetensors(file);
   const md = st.metadata;
   if (md.format !== CHECKPOINT_FORMAT) {
-    throw new Error(`${file}: not an hpa-engine checkpoint (metadata format '${md.format ?? 'none'}'; pretrained weights go to --init)`);
+    throw new Error(`${file}: not an hpa-engine checkpoint (metadata format '${md.format ?? 'none'}'; pretrained weights are loaded with initFromPretrained)`);
   }
   if (md.version !== VERSION) throw new Error(`${file}: checkpoint version '${md.version}' is not supported (this build reads ${VERSION})`);
   const spec = parseJson<ModelSpec>(file, 'model', md.model);
@@ -223,7 +223,7 @@ export function optimizerFromCheckpoint(ck: Checkpoint, model: EfficientNet): E.
 }
 
 /**
- * `--init`: ImageNet weights under torchvision, timm or lukemelas names (or another
+ * ImageNet weights under torchvision, timm or lukemelas names (or another
  * run's checkpoint) into every layer but the classifier, which keeps its fresh init sized
  * for this model's classes. Returns which naming the file used.
  */

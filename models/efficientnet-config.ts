@@ -52,6 +52,9 @@ export const BN_PRESETS: Record<BnPreset, { eps: number; momentum: number }> = {
   lukemelas: { eps: 1e-3, momentum: 0.01 },
 };
 
+/** What a config gets where an option is left out. */
+export const EFFICIENTNET_DEFAULTS = { inChannels: 3, numClasses: 1000, padding: 'symmetric' as Padding, bn: 'torchvision' as BnPreset };
+
 export interface EfficientNetOptions {
   inChannels?: number;
   numClasses?: number;
@@ -139,13 +142,11 @@ export function scaledEfficientNetConfig(
   options: EfficientNetOptions = {},
   name = `w${scaling.width}-d${scaling.depth}`,
 ): EfficientNetConfig {
-  const inChannels = options.inChannels ?? 3;
-  const numClasses = options.numClasses ?? 1000;
-  const padding = options.padding ?? 'symmetric';
-  const preset = options.bn ?? 'torchvision';
-  if (inChannels !== 3 && inChannels !== 4) throw new Error(`${name}: in-channels must be 3 or 4, got ${inChannels}`);
+  const d = EFFICIENTNET_DEFAULTS;
+  const [inChannels, numClasses, padding, preset] = [options.inChannels ?? d.inChannels, options.numClasses ?? d.numClasses, options.padding ?? d.padding, options.bn ?? d.bn];
+  if (inChannels !== 3 && inChannels !== 4) throw new Error(`${name}: inChannels must be 3 or 4, got ${inChannels}`);
   if (!Number.isInteger(numClasses) || numClasses < 1)
-    throw new Error(`${name}: classes must be a positive integer, got ${numClasses}`);
+    throw new Error(`${name}: numClasses must be a positive integer, got ${numClasses}`);
   if (padding !== 'symmetric' && padding !== 'same')
     throw new Error(`${name}: padding must be 'symmetric' or 'same', got '${padding}'`);
   if (!(preset in BN_PRESETS)) throw new Error(`${name}: bn preset must be torchvision or lukemelas, got '${preset}'`);
@@ -307,30 +308,4 @@ export function convPadding(padding: Padding, inSize: number, kernel: number, st
   const outSize = Math.ceil(inSize / stride);
   const total = Math.max((outSize - 1) * stride + kernel - inSize, 0);
   return { before: total >> 1, after: total - (total >> 1), outSize };
-}
-
-/** Options as a command line gives them (strings), checked with messages that name the flag. */
-export function parseEfficientNetOptions(opts: { classes?: string; inChannels?: string; padding?: string; bn?: string }): EfficientNetOptions {
-  const int = (flag: string, s: string): number => {
-    if (!/^\d+$/.test(s.trim())) throw new Error(`${flag} must be a positive integer, got '${s}'`);
-    return Number(s);
-  };
-  const out: EfficientNetOptions = {};
-  if (opts.classes !== undefined) {
-    out.numClasses = int('--classes', opts.classes);
-    if (out.numClasses < 1) throw new Error(`--classes must be a positive integer, got '${opts.classes}'`);
-  }
-  if (opts.inChannels !== undefined) {
-    out.inChannels = int('--in-channels', opts.inChannels);
-    if (out.inChannels !== 3 && out.inChannels !== 4) throw new Error(`--in-channels must be 3 or 4, got '${opts.inChannels}'`);
-  }
-  if (opts.padding !== undefined) {
-    if (opts.padding !== 'symmetric' && opts.padding !== 'same') throw new Error(`--padding must be symmetric or same, got '${opts.padding}'`);
-    out.padding = opts.padding;
-  }
-  if (opts.bn !== undefined) {
-    if (opts.bn !== 'torchvision' && opts.bn !== 'lukemelas') throw new Error(`--bn must be torchvision or lukemelas, got '${opts.bn}'`);
-    out.bn = opts.bn;
-  }
-  return out;
 }

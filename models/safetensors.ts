@@ -6,9 +6,10 @@
  * It is data only: nothing in a file is ever run, so a downloaded checkpoint is safe to
  * open. Every check below refuses a file that would make us read the wrong bytes.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { writeFileAtomic } from '../engine/io/atomic-write.js';
+import { refuseOverwrite } from '../engine/io/refuse-overwrite.js';
 
 /** Bytes per element of every dtype we read; all are converted to f32 on the way in. */
 const DTYPE_SIZE = {
@@ -309,6 +310,6 @@ export function writeSafetensors(
   metadata: Record<string, string> = {},
   options: { overwrite?: boolean } = {},
 ): void {
-  if (!options.overwrite && existsSync(file)) throw new Error(`${file}: already exists (use --force to replace it)`);
+  refuseOverwrite(file, options.overwrite);
   writeFileAtomic(file, encodeSafetensors(tensors, metadata, file));
 }

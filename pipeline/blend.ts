@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { refuseOverwrite } from '../engine/io/refuse-overwrite.js';
 import { CHANNELS, openDataset, type Channel, type Dataset } from './dataset.js';
 import { readGray, writePng, type GrayImage } from './png.js';
 
@@ -77,11 +77,6 @@ export function readBlend(ds: Dataset, id: string, blend: readonly Channel[]): {
     return toUnit(img);
   });
   return { width, height, planes };
-}
-
-/** Refuses to replace a file the user did not ask to replace. */
-export function refuseOverwrite(file: string, force: boolean | undefined): void {
-  if (!force && existsSync(file)) throw new Error(`${file} already exists (use --force to replace it)`);
 }
 
 /** `hpa-engine blend`: writes a viewable 8-bit RGB composite of one field. */

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../engine/io/atomic-write.js';
 import { NUM_LABELS } from './labels.js';
 import type { Prediction } from './submission.js';
+import { refuseOverwrite } from '../engine/io/refuse-overwrite.js';
 
 /** Everything the fusion needs for one field, so the tile weight can be changed without
  * running a network again. */
@@ -20,7 +21,7 @@ export interface FieldScores {
   mask: string;
 }
 
-/** The weights `evaluate --sweep` tries: 0.0, 0.1, ..., 1.0. */
+/** The tile weights a fusion sweep tries: 0.0, 0.1, ..., 1.0. */
 export const SWEEP_WEIGHTS: readonly number[] = Array.from({ length: 11 }, (_, i) => i / 10);
 
 /** fused = w * tile + (1 - w) * image, per label. */
@@ -58,7 +59,7 @@ const FORMAT = 'hpa-engine/scores';
 const VERSION = 1;
 
 export function writeScores(file: string, fields: readonly FieldScores[], force = false): void {
-  if (!force && existsSync(file)) throw new Error(`${file}: already exists (use --force to overwrite)`);
+  refuseOverwrite(file, force);
   const base = dirname(resolve(file));
   const out = fields.map((f) => ({ ...f, mask: isAbsolute(f.mask) ? relative(base, f.mask) : f.mask }));
   writeFileAtomic(file, JSON.stringify({ format: FORMAT, version: VERSION, labels: NUM_LABELS, fields: out }) + '\n');

@@ -21,7 +21,9 @@ function randn(rng: E.Rng, n: number, std: number): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal(0, std));
 }
 
-export async function smokeTrain(steps = 60, onStep?: (step: number, loss: number) => void): Promise<SmokeResult> {
+export const SMOKE_DEFAULTS = { steps: 60 };
+
+export async function smokeTrain(steps = SMOKE_DEFAULTS.steps, onStep?: (step: number, loss: number) => void): Promise<SmokeResult> {
   const rt = await E.initEngine();
   const rng = new E.Rng(42);
   const [n, din, hidden, classes] = [128, 16, 32, 19];

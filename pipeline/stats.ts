@@ -1,7 +1,7 @@
 import { barChart, writeChart } from './chart.js';
 import { openDataset, type DatasetItem } from './dataset.js';
 import { LABEL_NAMES } from './labels.js';
-import { refuseOverwrite } from './blend.js';
+import { refuseOverwrite } from '../engine/io/refuse-overwrite.js';
 
 export interface LabelStat {
   label: number;

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { writeFileAtomic } from '../engine/io/atomic-write.js';
 import { csvLine, readCsv, requireColumns, type CsvTable } from './csv.js';
 import { NUM_LABELS } from './labels.js';
 import { decodeCounts, type RleCounts } from './rle.js';
+import { refuseOverwrite } from '../engine/io/refuse-overwrite.js';
 
 /** One `label confidence mask` triple; mask is the base64(zlib(COCO RLE text)) string. */
 export interface Prediction {
@@ -45,7 +45,7 @@ export function formatSubmission(rows: readonly SubmissionRow[]): string {
 /** Writes the csv atomically; an existing file is kept unless force. Every field needs a row,
  * with or without predictions, as Kaggle's sample_submission has. */
 export function writeSubmission(file: string, rows: readonly SubmissionRow[], force = false): void {
-  if (!force && existsSync(file)) throw new Error(`${file}: already exists (use --force to overwrite)`);
+  refuseOverwrite(file, force);
   writeFileAtomic(file, formatSubmission(rows));
 }
 

@@ -1,19 +1,30 @@
 import type { Command } from 'commander';
 import { initEngine, shutdownEngine } from '../../engine/index.js';
 import { formatDemoSummary, runDemo } from '../../pipeline/demo/run.js';
+import { flag, text } from '../flags.js';
+import { jsonFlag, printJson, progressLog } from '../output.js';
+
+interface Flags {
+  out: string;
+  quick?: boolean;
+  force?: boolean;
+  json?: boolean;
+}
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('the whole workflow on synthetic HPA fields with cell-level truth: synth, train the image model, segment, tiles, train the tile model, predict, evaluate with the sweep')
-    .option('--out <dir>', 'where every artefact goes', 'hpa-demo')
+    .addOption(flag({ flags: '--out <dir>', description: 'where every artefact goes (new or empty)', parse: text, required: true }))
     .option('--quick', 'a smaller run (under 10 minutes on 2 cores with the software GPU)')
     .option('--force', 'replace an earlier demo in --out')
-    .action(async (f: { out: string; quick?: boolean; force?: boolean }) => {
+    .addOption(jsonFlag('the summary (F1s, mAPs, seconds, paths)'))
+    .action(async (f: Flags) => {
       await initEngine();
       try {
-        const r = await runDemo({ out: f.out, quick: f.quick, force: f.force });
-        console.log(formatDemoSummary(r));
+        const r = await runDemo({ out: f.out, quick: f.quick, force: f.force, log: progressLog(f.json) });
+        if (f.json) printJson(r);
+        else console.log(formatDemoSummary(r));
       } finally {
         shutdownEngine();
       }

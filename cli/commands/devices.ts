@@ -1,17 +1,15 @@
 import type { Command } from 'commander';
 import { listAdapters } from '../../engine/device.js';
+import { jsonFlag, printJson } from '../output.js';
 
 export function registerDevices(program: Command): void {
   program
     .command('devices')
     .description('list every WebGPU adapter found: name, backend, vendor, features and key limits')
-    .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .addOption(jsonFlag())
+    .action(async (f: { json?: boolean }) => {
       const adapters = await listAdapters();
-      if (opts.json) {
-        console.log(JSON.stringify(adapters, null, 2));
-        return;
-      }
+      if (f.json) return printJson(adapters);
       for (const a of adapters) {
         console.log(`${a.name}  [${a.backend}, ${a.featureLevel}${a.isSoftware ? ', software' : ''}]`);
         console.log(`  vendor: ${a.vendor || '-'}  architecture: ${a.architecture || '-'}`);

@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { initEngine, shutdownEngine } from '../../engine/index.js';
 import { scorerFromCheckpoint, type ModelScorer } from '../../pipeline/predict/model-scorer.js';
-import { predictDataset } from '../../pipeline/predict/predict.js';
+import { PREDICT_DEFAULTS, predictDataset } from '../../pipeline/predict/predict.js';
+import { TILE_DEFAULTS } from '../../pipeline/tiles/crop.js';
 import { ProgressBar } from '../../pipeline/train/progress.js';
-import { choiceFlag, intFlag, numberFlag } from '../flags.js';
+import { choice, flag, int, num, text } from '../flags.js';
+import { jsonFlag, printJson, progressLog } from '../output.js';
 
 interface Flags {
   data: string;
@@ -13,7 +15,7 @@ interface Flags {
   imageModel: string;
   tileModel?: string;
   seg?: string;
-  weight?: number;
+  weight: number;
   tta: 'none' | 'flip';
   tileSize: number;
   tileMargin: number;
@@ -21,6 +23,7 @@ interface Flags {
   batch: number;
   out: string;
   force?: boolean;
+  json?: boolean;
 }
 
 /** A Kaggle root with sample_submission.csv predicts the test set unless told otherwise. */
@@ -29,23 +32,26 @@ function defaultSplit(data: string): 'train' | 'test' | undefined {
 }
 
 export function registerPredict(program: Command): void {
+  const d = PREDICT_DEFAULTS;
   program
     .command('predict')
     .description('cell-level predictions: image-level and tile-level EfficientNet scores fused per cell, written as a Kaggle submission')
-    .requiredOption('--data <dir>', 'Kaggle-layout folder (sample_submission.csv or train.csv) or a csv')
-    .option('--split <which>', 'in a root with both csvs: train or test (default: test)', choiceFlag(['train', 'test'] as const))
-    .requiredOption('--image-model <file>', 'image classifier checkpoint (train\'s best.safetensors)')
-    .option('--tile-model <file>', 'tile classifier checkpoint (trained on `hpa-engine tiles` output)')
-    .option('--seg <dir>', 'segmentation from `hpa-engine segment` ({ID}_cells.png); segments each field when absent')
-    .option('--weight <w>', 'tile weight: fused = w * tile + (1 - w) * image (default 0.5)', numberFlag(0, 1))
-    .option('--tta <mode>', 'test-time augmentation: none or flip', choiceFlag(['none', 'flip'] as const), 'none')
-    .option('--tile-size <px>', 'tile side, as given to `hpa-engine tiles`', intFlag(1), 256)
-    .option('--tile-margin <px>', 'tile margin, as given to `hpa-engine tiles`', intFlag(0), 0)
+    .addOption(flag({ flags: '--data <dir>', description: 'Kaggle-layout folder (sample_submission.csv or train.csv) or a csv', parse: text, required: true }))
+    .addOption(flag({ flags: '--split <which>', description: 'in a root with both csvs: train or test', parse: choice(['train', 'test'] as const), defaultText: 'test' }))
+    .addOption(flag({ flags: '--image-model <file>', description: "image classifier checkpoint (train's best.safetensors)", parse: text, required: true }))
+    .addOption(flag({ flags: '--tile-model <file>', description: 'tile classifier checkpoint (trained on `hpa-engine tiles` output)', parse: text }))
+    .addOption(flag({ flags: '--seg <dir>', description: 'segmentation from `hpa-engine segment` ({ID}_cells.png); segments each field when absent', parse: text }))
+    .addOption(flag({ flags: '--weight <w>', description: 'tile weight: fused = w * tile + (1 - w) * image; 0 without --tile-model', parse: num(0, 1), default: d.weight }))
+    .addOption(flag({ flags: '--tta <mode>', description: 'test-time augmentation: none or flip', parse: choice(['none', 'flip'] as const), default: d.tta }))
+    .addOption(flag({ flags: '--tile-size <px>', description: 'tile side, as given to `hpa-engine tiles`', parse: int(8, 4096), default: TILE_DEFAULTS.size }))
+    .addOption(flag({ flags: '--tile-margin <px>', description: 'tile margin, as given to `hpa-engine tiles`', parse: int(0, 4096), default: TILE_DEFAULTS.margin }))
     .option('--mask-others', 'tiles were cut with --mask-others')
-    .option('--batch <n>', 'images per GPU batch', intFlag(1), 16)
-    .requiredOption('--out <csv>', 'submission csv (the scores file and masks go beside it)')
+    .addOption(flag({ flags: '--batch <n>', description: 'images per GPU batch', parse: int(1, 4096), default: d.batch }))
+    .addOption(flag({ flags: '--out <dir>', description: 'output folder: submission.csv, scores.json (for evaluate --sweep) and masks/', parse: text, required: true }))
     .option('--force', 'replace existing outputs')
-    .action(async (f: Flags) => {
+    .addOption(jsonFlag('the summary (rows, cells, tile weight, paths)'))
+    .action(async (f: Flags, cmd: Command) => {
+      const log = progressLog(f.json);
       await initEngine();
       const scorers: ModelScorer[] = [];
       try {
@@ -62,18 +68,20 @@ export function registerPredict(program: Command): void {
           seg: f.seg,
           image,
           tile,
-          weight: f.weight,
+          // Left to predict unless given: it knows the weight means nothing without a tile model.
+          weight: cmd.getOptionValueSource('weight') === 'cli' ? f.weight : undefined,
           tta: f.tta,
           tileOptions: { size: f.tileSize, margin: f.tileMargin, maskOthers: !!f.maskOthers },
           force: f.force,
-          log: (line) => console.log(line),
+          log,
           progress: (done, total) => {
             bar ??= new ProgressBar({ total, label: 'predict' });
             bar.update(done, { imagesPerSecond: done / ((performance.now() - t0) / 1000) });
             if (done === total) bar.finish();
           },
         });
-        console.log(`${r.rows} rows, ${r.cells} cells, tile weight ${r.weight}: ${r.submission}`);
+        if (f.json) printJson({ ...r, seconds: (performance.now() - t0) / 1000 });
+        else console.log(`${r.rows} rows, ${r.cells} cells, tile weight ${r.weight}: ${r.submission}`);
       } finally {
         for (const s of scorers) s.dispose();
         shutdownEngine();

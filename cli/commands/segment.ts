@@ -1,33 +1,57 @@
 import type { Command } from 'commander';
+import { SEGMENT_DEFAULTS } from '../../pipeline/segment/field.js';
 import { segmentDataset } from '../../pipeline/segment/run.js';
 import { formatComparison } from '../../pipeline/segment/compare.js';
+import { idsFlag } from '../data-flags.js';
+import { flag, num, text } from '../flags.js';
+import { jsonFlag, printJson, progressLog } from '../output.js';
+
+interface Flags {
+  data: string;
+  out: string;
+  ids?: string[];
+  scale: number;
+  green: number;
+  compare?: string;
+  overlay?: string;
+  force?: boolean;
+  json?: boolean;
+}
 
 export function registerSegment(program: Command): void {
+  const d = SEGMENT_DEFAULTS;
   program
     .command('segment')
     .description('classical nucleus + cell segmentation of HPA fields: SEG/{ID}_cells.png, {ID}_nuclei.png (16-bit labels) and {ID}.json')
-    .requiredOption('--data <dir>', 'Kaggle-layout folder (train.csv or sample_submission.csv, or bare images)')
-    .requiredOption('--out <dir>', 'output folder')
-    .option('--ids <ids...>', 'only these IDs (space or comma separated)')
-    .option('--scale <s>', 'working scale', '0.25')
-    .option('--green <w>', 'weight of the green channel in the cell signal', '0')
-    .option('--compare <refdir>', 'score against {ID}_predictedmask.png / {ID}_cells.png reference masks (IoU >= 0.6)')
-    .option('--overlay <png>', 'draw outlines over the blended field (with several IDs: one file per ID)')
+    .addOption(flag({ flags: '--data <dir>', description: 'Kaggle-layout folder (train.csv or sample_submission.csv, or bare images)', parse: text, required: true }))
+    .addOption(flag({ flags: '--out <dir>', description: 'output folder', parse: text, required: true }))
+    .addOption(idsFlag())
+    .addOption(flag({ flags: '--scale <s>', description: 'working scale', parse: num(0, 1, { min: true }), default: d.scale }))
+    .addOption(flag({ flags: '--green <w>', description: 'weight of the green channel in the cell signal', parse: num(0, 100), default: d.greenWeight }))
+    .addOption(flag({ flags: '--compare <dir>', description: 'score against {ID}_predictedmask.png / {ID}_cells.png reference masks there (IoU >= 0.6)', parse: text }))
+    .addOption(flag({ flags: '--overlay <dir>', description: 'also draw outlines over each blended field: DIR/{ID}_overlay.png', parse: text }))
     .option('--force', 'replace existing outputs')
-    .action((opts: { data: string; out: string; ids?: string[]; scale: string; green: string; compare?: string; overlay?: string; force?: boolean }) => {
+    .addOption(jsonFlag('every field (cells, seconds, comparison) and the overall comparison'))
+    .action((f: Flags) => {
       const r = segmentDataset({
-        data: opts.data,
-        out: opts.out,
-        ids: opts.ids?.flatMap((s) => s.split(',')).filter((s) => s !== ''),
-        scale: Number(opts.scale),
-        greenWeight: Number(opts.green),
-        compare: opts.compare,
-        overlay: opts.overlay,
-        force: opts.force,
-        log: (line) => console.log(line),
+        data: f.data,
+        out: f.out,
+        ids: f.ids,
+        scale: f.scale,
+        greenWeight: f.green,
+        compare: f.compare,
+        overlay: f.overlay,
+        force: f.force,
+        log: progressLog(f.json),
         warn: (line) => console.error(line),
       });
-      for (const f of r.fields) if (f.comparison) console.log(formatComparison(f.comparison));
+      if (f.json) {
+        return printJson({
+          fields: r.fields.map((x) => ({ id: x.info.id, cells: x.info.cellCount, border: x.info.cells.filter((c) => c.border).length, seconds: x.segmentSeconds, comparison: x.comparison ?? null })),
+          overall: r.overall ?? null,
+        });
+      }
+      for (const x of r.fields) if (x.comparison) console.log(formatComparison(x.comparison));
       if (r.overall && r.fields.length > 1) console.log(formatComparison(r.overall));
     });
 }

@@ -1,18 +1,17 @@
 import type { Command } from 'commander';
-import { smokeTrain } from '../../pipeline/smoke-train.js';
 import { shutdownEngine } from '../../engine/index.js';
+import { SMOKE_DEFAULTS, smokeTrain } from '../../pipeline/smoke-train.js';
+import { flag, int } from '../flags.js';
 
 export function registerSmoke(program: Command): void {
   program
     .command('smoke')
     .description('train a tiny multi-label perceptron on the GPU engine for a few steps and check the loss falls')
-    .option('--steps <n>', 'training steps', '60')
-    .action(async (opts: { steps: string }) => {
-      const steps = Number(opts.steps);
-      if (!Number.isInteger(steps) || steps < 2) throw new Error(`smoke: --steps must be an integer >= 2, got '${opts.steps}'`);
+    .addOption(flag({ flags: '--steps <n>', description: 'training steps', parse: int(2, 100_000), default: SMOKE_DEFAULTS.steps }))
+    .action(async (f: { steps: number }) => {
       try {
-        const r = await smokeTrain(steps, (s, l) => {
-          if (s % 10 === 0 || s === steps - 1) console.log(`step ${String(s).padStart(4)}  loss ${l.toFixed(4)}`);
+        const r = await smokeTrain(f.steps, (s, l) => {
+          if (s % 10 === 0 || s === f.steps - 1) console.log(`step ${String(s).padStart(4)}  loss ${l.toFixed(4)}`);
         });
         const first = r.losses[0];
         const last = r.losses[r.losses.length - 1];

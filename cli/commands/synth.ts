@@ -1,28 +1,33 @@
 import type { Command } from 'commander';
-import { writeSynthDataset } from '../../pipeline/synth/write.js';
+import { SYNTH_DEFAULTS, writeSynthDataset } from '../../pipeline/synth/write.js';
+import { choice, flag, int, text } from '../flags.js';
+
+interface Flags {
+  out: string;
+  images: number;
+  size: number;
+  seed: number;
+  bitDepth: '8' | '16';
+  force?: boolean;
+}
 
 export function registerSynth(program: Command): void {
+  const d = SYNTH_DEFAULTS;
   program
     .command('synth')
     .description(
       'write synthetic HPA fields in the Kaggle layout (train.csv, train/{ID}_{red,green,blue,yellow}.png) ' +
         'with cell truth: train/{ID}_cells.png (16-bit instance labels, cell k = k) and cells.csv (ID,Cell,Label)',
     )
-    .requiredOption('--out <dir>', 'output folder (new or empty)')
-    .requiredOption('--images <n>', 'number of fields')
-    .option('--size <s>', 'field side in pixels', '256')
-    .option('--seed <k>', 'random seed: the same seed writes the same bytes', '0')
-    .option('--bit-depth <d>', '8 or 16 bit channels', '8')
+    .addOption(flag({ flags: '--out <dir>', description: 'output folder (new or empty)', parse: text, required: true }))
+    .addOption(flag({ flags: '--images <n>', description: 'number of fields', parse: int(1, 1_000_000), required: true }))
+    .addOption(flag({ flags: '--size <px>', description: 'field side', parse: int(16, 8192), default: d.size }))
+    .addOption(flag({ flags: '--seed <k>', description: 'random seed: the same seed writes the same bytes', parse: int(0, 2 ** 32 - 1), default: d.seed }))
+    .addOption(flag({ flags: '--bit-depth <d>', description: '8 or 16 bit channels', parse: choice(['8', '16'] as const), default: String(d.bitDepth) as '8' }))
     .option('--force', 'write into a folder that is not empty')
-    .action((opts: { out: string; images: string; size: string; seed: string; bitDepth: string; force?: boolean }) => {
+    .action((f: Flags) => {
       const t0 = performance.now();
-      const r = writeSynthDataset(opts.out, {
-        images: Number(opts.images),
-        size: Number(opts.size),
-        seed: Number(opts.seed),
-        bitDepth: Number(opts.bitDepth) as 8 | 16,
-        force: opts.force,
-      });
-      console.log(`wrote ${r.ids.length} fields (${r.cells} cells) to ${opts.out} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      const r = writeSynthDataset(f.out, { images: f.images, size: f.size, seed: f.seed, bitDepth: f.bitDepth === '16' ? 16 : 8, force: f.force });
+      console.log(`wrote ${r.ids.length} fields (${r.cells} cells) to ${f.out} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     });
 }

@@ -4,8 +4,11 @@ import { initEngine, shutdownEngine } from '../../engine/index.js';
 import { MODEL_NAMES } from '../../models/efficientnet-config.js';
 import { METRIC_HELP } from '../../pipeline/train/metrics.js';
 import { TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train/options.js';
-import { trainRun } from '../../pipeline/train/run.js';
-import { choiceFlag, intFlag, numberFlag } from '../flags.js';
+import { RunExistsError, trainRun } from '../../pipeline/train/run.js';
+import { blendSpec } from '../data-flags.js';
+import { EXIT, UsageError } from '../errors.js';
+import { flag, int, num, text } from '../flags.js';
+import { bnPreset, modelName, padding } from '../model-flags.js';
 
 /** The options as commander gives them: TrainOptions where the flag maps one to one. */
 type Flags = Omit<TrainOptions, 'data' | 'out' | 'cache'> & {
@@ -16,73 +19,92 @@ type Flags = Omit<TrainOptions, 'data' | 'out' | 'cache'> & {
   force?: boolean;
 };
 
+/** Flags that define the run: a resumed run keeps its own. */
+const RUN_DEFINING = ['data', 'out', 'model', 'blend', 'size', 'resize', 'batch', 'lr', 'weightDecay', 'valSplit', 'folds', 'fold', 'seed', 'init', 'padding', 'bn', 'augment', 'cache'];
+
+/** Checks between flags, then the typed options of a new run. */
+export function trainOptions(f: Flags, cmd: Command): TrainOptions | undefined {
+  const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+  if (f.resume) {
+    // --cache and --no-cache share one value: name the one whose value was given.
+    const typed = (k: string) => cmd.options.find((o) => o.attributeName() === k && o.negate === (cmd.getOptionValue(k) === false))?.long ?? k;
+    const clash = RUN_DEFINING.filter(given).map(typed);
+    if (clash.length) throw new UsageError(`--resume takes the run's own options; drop ${clash.join(', ')}`);
+    return undefined;
+  }
+  if (!f.data || !f.out) throw new UsageError('--data and --out are required (or --resume RUN)');
+  if ((f.fold !== undefined) !== (f.folds !== undefined)) throw new UsageError('--folds and --fold go together');
+  if (f.folds !== undefined && f.fold! >= f.folds) throw new UsageError(`--fold ${f.fold} is not in 0..${f.folds - 1}`);
+  if (f.folds !== undefined && given('valSplit')) throw new UsageError('--val-split and --folds are two ways to validate: give one');
+  if (f.size > f.resize) throw new UsageError(`--size ${f.size} is larger than --resize ${f.resize}`);
+  return {
+    data: f.data,
+    out: f.out,
+    model: f.model,
+    blend: f.blend,
+    size: f.size,
+    resize: f.resize,
+    batch: f.batch,
+    epochs: f.epochs,
+    lr: f.lr,
+    weightDecay: f.weightDecay,
+    valSplit: f.valSplit,
+    folds: f.folds,
+    fold: f.fold,
+    seed: f.seed,
+    init: f.init,
+    padding: f.padding,
+    bn: f.bn,
+    augment: f.augment,
+    cache: f.cache === false ? false : typeof f.cache === 'string' ? f.cache : join(f.out, 'cache'),
+    workers: f.workers,
+  };
+}
+
+/** Ctrl-C stopped the run cleanly: exit 130 with the way back in. */
+class Stopped extends Error {
+  readonly exitCode = EXIT.interrupted;
+}
+
 export function registerTrain(program: Command): void {
   const d = TRAIN_DEFAULTS;
   program
     .command('train')
     .description('train an EfficientNet image (or tile) classifier on a Kaggle-layout folder with BCE-with-logits and Adam')
-    .option('--data <dir>', 'Kaggle-layout folder with train.csv (a tiles folder trains the tile classifier)')
-    .option('--out <run>', 'run folder: metrics.csv, curves.png, last.safetensors, best.safetensors')
-    .option('--model <name>', `EfficientNet variant (${MODEL_NAMES.join(', ')})`, choiceFlag(MODEL_NAMES), d.model)
-    .option('--blend <spec>', 'rgb, ybr, rgby or a channel list such as green,red,blue', d.blend)
-    .option('--size <px>', 'model input: square centre crop', intFlag(8), d.size)
-    .option('--resize <px>', 'shorter side before the crop', intFlag(8), d.resize)
-    .option('--batch <n>', 'images per step', intFlag(1), d.batch)
-    .option('--epochs <n>', 'epochs in all (a resumed run continues up to this)', intFlag(1), d.epochs)
-    .option('--lr <rate>', 'Adam learning rate', numberFlag(0, 10), d.lr)
-    .option('--weight-decay <w>', "Adam's L2 weight decay (PyTorch semantics)", numberFlag(0, 1), d.weightDecay)
-    .option('--val-split <f>', 'random validation fraction (0: no validation)', numberFlag(0, 1, false), d.valSplit)
-    .option('--folds <n>', 'multilabel-stratified k-fold instead of a random split', intFlag(2))
-    .option('--fold <k>', 'which fold validates (0-based, with --folds)', intFlag(0))
-    .option('--seed <n>', 'seed for init, split, shuffling, augmentation and dropout', intFlag(0), d.seed)
-    .option('--init <file>', 'ImageNet weights (safetensors, torchvision/timm/lukemelas names) or another run\'s checkpoint')
-    .option('--padding <mode>', "symmetric (PyTorch) or same (TensorFlow 'SAME', for TF-ported weights)", choiceFlag(['symmetric', 'same'] as const), d.padding)
-    .option('--bn <preset>', 'BatchNorm eps/momentum: torchvision or lukemelas', choiceFlag(['torchvision', 'lukemelas'] as const), d.bn)
+    .addOption(flag({ flags: '--data <dir>', description: 'Kaggle-layout folder with train.csv (a tiles folder trains the tile classifier)', parse: text }))
+    .addOption(flag({ flags: '--out <dir>', description: 'run folder: metrics.csv, curves.png, last.safetensors, best.safetensors', parse: text }))
+    .addOption(flag({ flags: '--model <name>', description: `EfficientNet variant (${MODEL_NAMES.join(', ')})`, parse: modelName, default: d.model }))
+    .addOption(blendSpec(d.blend, [3, 4]))
+    .addOption(flag({ flags: '--size <px>', description: 'model input: square centre crop', parse: int(8, 4096), default: d.size }))
+    .addOption(flag({ flags: '--resize <px>', description: 'shorter side before the crop', parse: int(8, 8192), default: d.resize }))
+    .addOption(flag({ flags: '--batch <n>', description: 'images per step', parse: int(1, 4096), default: d.batch }))
+    .addOption(flag({ flags: '--epochs <n>', description: 'epochs in all (a resumed run continues up to this)', parse: int(1, 100_000), default: d.epochs }))
+    .addOption(flag({ flags: '--lr <rate>', description: 'Adam learning rate', parse: num(0, 10, { min: true }), default: d.lr }))
+    .addOption(flag({ flags: '--weight-decay <w>', description: "Adam's L2 weight decay (PyTorch semantics)", parse: num(0, 1), default: d.weightDecay }))
+    .addOption(flag({ flags: '--val-split <f>', description: 'random validation fraction (0: no validation)', parse: num(0, 1, { max: true }), default: d.valSplit }))
+    .addOption(flag({ flags: '--folds <n>', description: 'multilabel-stratified k-fold instead of a random split', parse: int(2, 100) }))
+    .addOption(flag({ flags: '--fold <k>', description: 'which fold validates (0-based, with --folds)', parse: int(0, 99) }))
+    .addOption(flag({ flags: '--seed <n>', description: 'seed for init, split, shuffling, augmentation and dropout', parse: int(0, 2 ** 32 - 1), default: d.seed }))
+    .addOption(flag({ flags: '--init <file>', description: "ImageNet weights (safetensors, torchvision/timm/lukemelas names) or another run's checkpoint", parse: text }))
+    .addOption(padding(d.padding))
+    .addOption(bnPreset(d.bn))
     .option('--no-augment', 'no flips, rotations or skew')
-    .option('--cache <dir>', 'keep resized channels here (default RUN/cache)')
+    .addOption(flag({ flags: '--cache <dir>', description: 'keep resized channels here', parse: text, defaultText: 'RUN/cache' }))
     .option('--no-cache', 'decode every image every epoch')
-    .option('--workers <n>', 'decode threads (default: cores - 1)', intFlag(0))
-    .option('--resume <run>', 'continue a stopped run exactly (same options, optimizer moments, epoch, RNG and split)')
+    .addOption(flag({ flags: '--workers <n>', description: 'decode threads', parse: int(0, 256), defaultText: 'cores - 1' }))
+    .addOption(flag({ flags: '--resume <dir>', description: 'continue a stopped run exactly (same options, optimizer moments, epoch, RNG and split)', parse: text }))
     .option('--force', 'start over in a run folder that already holds a run')
-    .addHelpText('after', `\n${METRIC_HELP}\n\nCtrl-C stops after the current batch and writes RUN/last.safetensors; --resume RUN continues.`)
+    .addHelpText('after', `\n${METRIC_HELP}\n\nCtrl-C stops after the current batch and writes RUN/last.safetensors (exit 130); --resume RUN continues.`)
     .action(async (f: Flags, cmd: Command) => {
-      if (f.resume) {
-        const given = ['data', 'out', 'model', 'blend', 'size', 'resize', 'batch', 'lr', 'init'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
-        if (given.length) throw new Error(`--resume takes the run's own options; drop --${given.join(', --')}`);
-      } else {
-        if (!f.data || !f.out) throw new Error('train: --data and --out are required (or --resume RUN)');
-        if ((f.fold !== undefined) !== (f.folds !== undefined)) throw new Error('--folds and --fold go together');
-        if (f.folds !== undefined && f.fold! >= f.folds) throw new Error(`--fold ${f.fold} is not in 0..${f.folds - 1}`);
-        if (f.size > f.resize) throw new Error(`--size ${f.size} is larger than --resize ${f.resize}`);
-      }
-      const options: TrainOptions | undefined = f.resume
-        ? undefined
-        : {
-            data: f.data!,
-            out: f.out!,
-            model: f.model,
-            blend: f.blend,
-            size: f.size,
-            resize: f.resize,
-            batch: f.batch,
-            epochs: f.epochs,
-            lr: f.lr,
-            weightDecay: f.weightDecay,
-            valSplit: f.valSplit,
-            folds: f.folds,
-            fold: f.fold,
-            seed: f.seed,
-            init: f.init,
-            padding: f.padding,
-            bn: f.bn,
-            augment: f.augment,
-            cache: f.cache === false ? false : typeof f.cache === 'string' ? f.cache : join(f.out!, 'cache'),
-            workers: f.workers,
-          };
+      const options = trainOptions(f, cmd);
       await initEngine();
       try {
         const r = await trainRun({ options, resume: f.resume, force: f.force });
-        if (!r.stopped) console.log(`best epoch ${r.best.epoch} (loss ${r.best.loss.toFixed(4)}): ${join(r.run, 'best.safetensors')}`);
+        if (r.stopped) throw new Stopped(`stopped; continue with: hpa-engine train --resume ${r.run}`);
+        console.log(`best epoch ${r.best.epoch} (loss ${r.best.loss.toFixed(4)}): ${join(r.run, 'best.safetensors')}`);
+      } catch (e) {
+        if (e instanceof RunExistsError) throw new Error(`${e.message}; continue it with --resume ${e.run}, or use --force to start over`);
+        throw e;
       } finally {
         shutdownEngine();
       }

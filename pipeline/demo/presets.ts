@@ -1,4 +1,4 @@
-/** The demo's two sizes. --quick must finish in under 10 minutes on a 2-core machine with
+/** The demo's two sizes. The quick one must finish in under 10 minutes on a 2-core machine with
  * the software GPU (shader compilation included); the default is the one whose figures the
  * README reports. Networks train from scratch (no ImageNet weights offline), hence the
  * higher learning rate. */

@@ -1,4 +1,3 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateSubmission, sweepFusion, type EvalResult } from '../evaluate.js';
 import { formatSweepTable } from '../evaluate-report.js';
@@ -12,6 +11,7 @@ import { TRAIN_DEFAULTS } from '../train/options.js';
 import type { ProgressStream } from '../train/progress.js';
 import { BEST, trainRun, type TrainResult } from '../train/run.js';
 import { DEMO_PRESETS, type DemoPreset } from './presets.js';
+import { refuseNonEmpty } from '../../engine/io/refuse-overwrite.js';
 
 export interface DemoOptions {
   out: string;
@@ -39,7 +39,7 @@ function valF1(r: TrainResult): number {
 }
 
 /**
- * `hpa-engine demo`: the whole workflow on synthetic fields that carry cell-level truth.
+ * The whole workflow on synthetic fields that carry cell-level truth.
  * synth (train and held-out test fields) -> train the image model -> segment -> tiles ->
  * train the tile model -> segment the test fields -> predict (fused) -> evaluate, with the
  * tile-weight sweep from the cached scores. Expects the engine to be initialised.
@@ -47,7 +47,7 @@ function valF1(r: TrainResult): number {
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const log = o.log ?? ((l: string) => console.log(l));
   const p: DemoPreset = { ...DEMO_PRESETS[o.quick ? 'quick' : 'full'], ...o.preset };
-  if (existsSync(o.out) && readdirSync(o.out).length && !o.force) throw new Error(`${o.out}: not empty (use --force to replace the demo there)`);
+  refuseNonEmpty(o.out, o.force);
   const t0 = performance.now();
   const at = (name: string) => join(o.out, name);
   const paths = {
@@ -58,7 +58,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     tiles: at('tiles'),
     tileRun: at('tile-run'),
     segTest: at('seg-test'),
-    submission: at('submission.csv'),
+    predict: at('predict'),
   };
   const step = (s: string) => log(`\n== ${s} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   const force = o.force;
@@ -101,13 +101,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     scorers.push(imageScorer);
     const tileScorer = scorerFromCheckpoint(join(paths.tileRun, BEST), p.tile.batch);
     scorers.push(tileScorer);
-    predicted = await predictDataset({ data: paths.test, out: paths.submission, seg: paths.segTest, image: imageScorer, tile: tileScorer, weight: 0.5, tileOptions, force, log: () => {} });
+    predicted = await predictDataset({ data: paths.test, out: paths.predict, seg: paths.segTest, image: imageScorer, tile: tileScorer, weight: 0.5, tileOptions, force, log: () => {} });
   } finally {
     for (const s of scorers) s.dispose();
   }
 
   step('evaluate: cell-level mAP at mask IoU 0.6, and the tile-weight sweep');
-  const fused: EvalResult = evaluateSubmission(paths.submission, paths.test);
+  const fused: EvalResult = evaluateSubmission(predicted.submission, paths.test);
   const sweep = sweepFusion(readScores(predicted.scores), paths.test, SWEEP_WEIGHTS);
   log(formatSweepTable(sweep));
   const mapAt = (w: number) => sweep.find((r) => Math.abs(r.weight - w) < 1e-9)!.result.mAP;
@@ -117,7 +117,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     segmentationF1,
     mAP: { image: mapAt(0), tile: mapAt(1), fused: fused.mAP },
     seconds: (performance.now() - t0) / 1000,
-    paths,
+    paths: { ...paths, submission: predicted.submission, scores: predicted.scores },
   };
   return result;
 }

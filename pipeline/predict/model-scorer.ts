@@ -4,6 +4,7 @@ import { parseBlend } from '../blend.js';
 import { NUM_LABELS } from '../labels.js';
 import type { TrainRecord } from '../train/options.js';
 import { evalLogits, sigmoidAll } from '../train/eval-batch.js';
+import { PREDICT_DEFAULTS } from './predict.js';
 import type { Scorer } from './scorer.js';
 
 export interface ModelScorer extends Scorer {
@@ -16,7 +17,7 @@ export interface ModelScorer extends Scorer {
  * trained on (blend, resize, crop) from the run's own record in the checkpoint metadata.
  * Needs the engine initialised.
  */
-export function scorerFromCheckpoint(file: string, batchSize = 16): ModelScorer {
+export function scorerFromCheckpoint(file: string, batchSize = PREDICT_DEFAULTS.batch): ModelScorer {
   const ck = readCheckpoint(file);
   if (ck.config.numClasses !== NUM_LABELS) throw new Error(`${file}: the model has ${ck.config.numClasses} classes, HPA has ${NUM_LABELS}`);
   const options = (ck.training as Partial<TrainRecord>).options;

@@ -1,26 +1,22 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { refuseOverwrite } from '../blend.js';
+import { join } from 'node:path';
+import { refuseNonEmpty, refuseOverwrite } from '../../engine/io/refuse-overwrite.js';
 
-/** What predict writes: the submission, and beside it the cached scores and the cell masks
- * they point to, which `evaluate --sweep --scores` reads to re-fuse without a network. */
+/** What predict writes into its output folder: the submission, the cached scores and the
+ * cell masks they point to, which the fusion sweep reads to re-fuse without a network. */
 export interface PredictPaths {
   submission: string;
-  /** `<out without .csv>.scores.json` */
   scores: string;
-  /** `<out without .csv>.masks/`, one `{ID}_cells.png` (16-bit instance labels) per field. */
+  /** One `{ID}_cells.png` (16-bit instance labels) per field. */
   masks: string;
 }
 
-export function predictPaths(out: string): PredictPaths {
-  const base = out.toLowerCase().endsWith('.csv') ? out.slice(0, -4) : out;
-  return { submission: out, scores: `${base}.scores.json`, masks: `${base}.masks` };
+export function predictPaths(dir: string): PredictPaths {
+  return { submission: join(dir, 'submission.csv'), scores: join(dir, 'scores.json'), masks: join(dir, 'masks') };
 }
 
 /** Throws before any work when an output exists and force is not given. */
 export function checkOutputs(p: PredictPaths, force: boolean | undefined): void {
   refuseOverwrite(p.submission, force);
   refuseOverwrite(p.scores, force);
-  if (!existsSync(p.masks)) return;
-  if (!statSync(p.masks).isDirectory()) throw new Error(`${p.masks}: exists and is not a folder (predict writes the cell masks there)`);
-  if (readdirSync(p.masks).length && !force) throw new Error(`${p.masks} is not empty (use --force to write into it)`);
+  refuseNonEmpty(p.masks, force);
 }

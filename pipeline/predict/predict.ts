@@ -18,22 +18,24 @@ import { checkOutputs, predictPaths } from './outputs.js';
 import { ScoreQueue, type Tta } from './queue.js';
 import { checkScorer, type Scorer } from './scorer.js';
 
+export const PREDICT_DEFAULTS = { weight: 0.5, tta: 'none' as Tta, batch: 16 };
+
 export interface PredictOptions {
   /** Kaggle-layout folder: train.csv or sample_submission.csv (or a csv file). */
   data: string;
   /** Which csv of a Kaggle root that has both (default: train.csv when present). */
   split?: 'train' | 'test';
-  /** Submission csv; the scores file and masks folder are named after it (outputs.ts). */
+  /** Output folder: submission.csv, scores.json and masks/ (outputs.ts). */
   out: string;
-  /** Folder of `{ID}_cells.png` from `hpa-engine segment`; each field is segmented when absent. */
+  /** Folder of `{ID}_cells.png` (segmentDataset's output); each field is segmented when absent. */
   seg?: string;
   image: Scorer;
   tile?: Scorer;
   /** Tile weight w in fused = w * tile + (1 - w) * image (default 0.5; 0 without a tile model). */
   weight?: number;
   tta?: Tta;
-  /** The options the tile model's training tiles were cut with (`hpa-engine tiles`, which
-   * records them nowhere); TILE_DEFAULTS where not given. */
+  /** The options the tile model's training tiles were cut with (makeTiles records them
+   * nowhere); TILE_DEFAULTS where not given. */
   tileOptions?: Partial<TileOptions>;
   force?: boolean;
   log?: (line: string) => void;
@@ -78,10 +80,10 @@ function labelImage(labels: Labels, what: string): GrayImage & { data: Uint16Arr
 }
 
 /**
- * `hpa-engine predict`: for each field of a dataset, in csv order, cells from a segmentation
+ * For each field of a dataset, in csv order, cells from a segmentation
  * (read from `seg`, or made here), image-level scores from the image model, tile-level
  * scores for each cell from the tile model, fused per cell and label; writes the Kaggle
- * submission, the cached scores and the cell masks (`evaluate --sweep` input). Inputs are
+ * submission, the cached scores and the cell masks (the fusion sweep's input). Inputs are
  * prepared exactly as training prepared them (inputs.ts). Existing outputs are refused
  * without force before anything is read.
  */
@@ -89,10 +91,10 @@ export async function predictDataset(o: PredictOptions): Promise<PredictResult> 
   const log = o.log ?? (() => {});
   checkScorer(o.image, 'image');
   if (o.tile) checkScorer(o.tile, 'tile');
-  const tta = o.tta ?? 'none';
-  if (tta !== 'none' && tta !== 'flip') throw new Error(`predict: --tta must be none or flip, got '${String(tta)}'`);
-  const requested = o.weight ?? 0.5;
-  if (!(requested >= 0 && requested <= 1)) throw new Error(`predict: --weight must be a number in 0..1, got ${requested}`);
+  const tta = o.tta ?? PREDICT_DEFAULTS.tta;
+  if (tta !== 'none' && tta !== 'flip') throw new Error(`predict: tta must be none or flip, got '${String(tta)}'`);
+  const requested = o.weight ?? PREDICT_DEFAULTS.weight;
+  if (!(requested >= 0 && requested <= 1)) throw new Error(`predict: weight must be a number in 0..1, got ${requested}`);
   const weight = o.tile ? requested : 0;
   const tileOpts = tileOptionsOf(o.tileOptions);
   const paths = predictPaths(o.out);
@@ -102,7 +104,7 @@ export async function predictDataset(o: PredictOptions): Promise<PredictResult> 
   if (o.seg) {
     for (const it of ds.items) {
       const file = cellsPath(o.seg, it.id);
-      if (!existsSync(file)) throw new Error(`${file}: file not found (no segmentation of ${it.id} in --seg ${o.seg})`);
+      if (!existsSync(file)) throw new Error(`${file}: file not found (no segmentation of ${it.id} in ${o.seg})`);
     }
   }
   mkdirSync(paths.masks, { recursive: true });
@@ -114,7 +116,7 @@ export async function predictDataset(o: PredictOptions): Promise<PredictResult> 
   if (o.tile) {
     log(`tile model: ${describe(o.tile)}; tiles ${tileOpts.size} px, margin ${tileOpts.margin}${tileOpts.maskOthers ? ', other cells masked' : ''}; tile weight ${weight}`);
   } else {
-    log(`no tile model: tile weight forced to 0 (image-level scores only${o.weight !== undefined && o.weight !== 0 ? `; --weight ${o.weight} ignored` : ''})`);
+    log(`no tile model: tile weight forced to 0 (image-level scores only${o.weight !== undefined && o.weight !== 0 ? `; weight ${o.weight} ignored` : ''})`);
   }
 
   const imageQ = new ScoreQueue(o.image, tta, 'image');

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { extname } from 'node:path';
+import { join } from 'node:path';
 import { openDataset, type Dataset } from '../dataset.js';
-import { refuseOverwrite } from '../blend.js';
+import { refuseOverwrite } from '../../engine/io/refuse-overwrite.js';
 import { writePng } from '../png.js';
 import { readChannels } from './channels.js';
 import { segmentField, SEGMENT_DEFAULTS } from './field.js';
@@ -17,7 +17,7 @@ export interface SegmentRunOptions {
   greenWeight?: number;
   /** Folder of reference masks to score against. */
   compare?: string;
-  /** Overlay PNG; with several fields, `_{ID}` goes before the extension. */
+  /** Folder for outline overlays, one `{ID}_overlay.png` per field. */
   overlay?: string;
   force?: boolean;
   /** Progress lines, one per field. */
@@ -39,11 +39,7 @@ function pickIds(ds: Dataset, ids: string[] | undefined): string[] {
   return ids;
 }
 
-function overlayPath(overlay: string, id: string, several: boolean): string {
-  if (!several) return overlay;
-  const ext = extname(overlay) || '.png';
-  return `${overlay.slice(0, overlay.length - extname(overlay).length)}_${id}${ext}`;
-}
+export const overlayPath = (dir: string, id: string) => join(dir, `${id}_overlay.png`);
 
 /** `hpa-engine segment`: segments each field and writes SEG/{ID}_cells.png,
  * SEG/{ID}_nuclei.png and SEG/{ID}.json; optionally scores against reference masks and
@@ -54,11 +50,11 @@ export function segmentDataset(o: SegmentRunOptions): SegmentRunResult {
   const warn = o.warn ?? (() => {});
   const ds = openDataset(o.data, { check: 'none' });
   const ids = pickIds(ds, o.ids);
-  const several = ids.length > 1;
   mkdirSync(o.out, { recursive: true });
+  if (o.overlay) mkdirSync(o.overlay, { recursive: true });
   for (const id of ids) {
     for (const f of [cellsPath(o.out, id), nucleiPath(o.out, id), infoPath(o.out, id)]) refuseOverwrite(f, o.force);
-    if (o.overlay) refuseOverwrite(overlayPath(o.overlay, id, several), o.force);
+    if (o.overlay) refuseOverwrite(overlayPath(o.overlay, id), o.force);
   }
   const scale = o.scale ?? SEGMENT_DEFAULTS.scale;
   const result: SegmentRunResult = { fields: [] };
@@ -79,7 +75,7 @@ export function segmentDataset(o: SegmentRunOptions): SegmentRunResult {
       field.comparison = compareField(id, seg.cells, seg.nuclei, o.compare);
     }
     if (o.overlay) {
-      const file = overlayPath(o.overlay, id, several);
+      const file = overlayPath(o.overlay, id);
       writePng(file, seg.cells.width, seg.cells.height, overlayImage(ch, seg.cells, seg.nuclei), 3);
     }
     result.fields.push(field);

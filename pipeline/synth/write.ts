@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../engine/io/atomic-write.js';
 import { Rng } from '../../engine/random.js';
@@ -6,10 +6,13 @@ import { csvLine } from '../csv.js';
 import { formatLabels } from '../labels.js';
 import { encodeGrayFast } from '../png-zlib.js';
 import { renderField, type SynthField } from './field.js';
+import { refuseNonEmpty } from '../../engine/io/refuse-overwrite.js';
+
+export const SYNTH_DEFAULTS = { size: 256, seed: 0, bitDepth: 8 as 8 | 16 };
 
 export interface SynthOptions {
   images: number;
-  /** Square field side in pixels (default 256). */
+  /** Square field side in pixels. */
   size?: number;
   seed?: number;
   bitDepth?: 8 | 16;
@@ -44,15 +47,13 @@ function quantise(v: Float32Array, depth: 8 | 16): Uint8Array | Uint16Array {
  * Output is a pure function of the options: the same seed gives the same bytes.
  */
 export function writeSynthDataset(out: string, opts: SynthOptions): SynthSummary {
-  const size = opts.size ?? 256;
-  const depth = opts.bitDepth ?? 8;
-  const seed = opts.seed ?? 0;
-  if (!Number.isInteger(opts.images) || opts.images < 1) throw new Error(`synth: --images must be a positive integer, got ${opts.images}`);
-  if (!Number.isInteger(size) || size < 16 || size > 8192) throw new Error(`synth: --size must be an integer in 16..8192, got ${size}`);
-  if (depth !== 8 && depth !== 16) throw new Error(`synth: --bit-depth must be 8 or 16, got ${depth}`);
-  if (existsSync(out) && readdirSync(out).length && !opts.force) {
-    throw new Error(`${out} is not empty (use --force to write into it)`);
-  }
+  const size = opts.size ?? SYNTH_DEFAULTS.size;
+  const depth = opts.bitDepth ?? SYNTH_DEFAULTS.bitDepth;
+  const seed = opts.seed ?? SYNTH_DEFAULTS.seed;
+  if (!Number.isInteger(opts.images) || opts.images < 1) throw new Error(`synth: images must be a positive integer, got ${opts.images}`);
+  if (!Number.isInteger(size) || size < 16 || size > 8192) throw new Error(`synth: size must be an integer in 16..8192, got ${size}`);
+  if (depth !== 8 && depth !== 16) throw new Error(`synth: bitDepth must be 8 or 16, got ${depth}`);
+  refuseNonEmpty(out, opts.force);
   const imgDir = join(out, 'train');
   mkdirSync(imgDir, { recursive: true });
   // The folder is a dataset once train.csv exists, and that is written last; a run that

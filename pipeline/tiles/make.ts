@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../engine/io/atomic-write.js';
 import { csvLine } from '../csv.js';
@@ -11,6 +11,7 @@ import { cellsPath, readLabelPng } from '../segment/output.js';
 import { labelBoxes } from '../segment/morphology.js';
 import type { Labels } from '../segment/planes.js';
 import { cropCell, TILE_DEFAULTS, type TileOptions } from './crop.js';
+import { refuseNonEmpty } from '../../engine/io/refuse-overwrite.js';
 
 export interface MakeTilesOptions extends Partial<TileOptions> {
   data: string;
@@ -27,13 +28,13 @@ export interface MakeTilesOptions extends Partial<TileOptions> {
 export interface MakeTilesResult {
   fields: number;
   tiles: number;
-  /** Cells left out with --truth-labels because no true cell covers half of them. */
+  /** Cells left out with truthLabels because no true cell covers half of them. */
   unmatched: number;
 }
 
 function requireSegmentation(seg: string, id: string): string {
   const file = cellsPath(seg, id);
-  if (!existsSync(file)) throw new Error(`${file}: file not found (no segmentation of ${id}; run hpa-engine segment first)`);
+  if (!existsSync(file)) throw new Error(`${file}: file not found (no segmentation of ${id}; segment the fields first)`);
   return file;
 }
 
@@ -41,7 +42,7 @@ function requireSegmentation(seg: string, id: string): string {
  * (undefined when none does, or the csv gives that cell no labels). */
 function truthLabelsFor(truth: TruthSet, id: string, cells: Labels): Array<number[] | undefined> {
   const field = truth.field(id);
-  if (!field) throw new Error(`${join(truth.dir, 'train.csv')}: no ID ${id} (needed for --truth-labels)`);
+  if (!field) throw new Error(`${join(truth.dir, 'train.csv')}: no ID ${id} (needed for truth labels)`);
   const file = truth.maskPath(id);
   const t = readGrayFile(file);
   if (t.width !== cells.width || t.height !== cells.height) {
@@ -68,7 +69,7 @@ function truthLabelsFor(truth: TruthSet, id: string, cells: Labels): Array<numbe
 }
 
 function checkOut(out: string, force: boolean | undefined): void {
-  if (existsSync(out) && readdirSync(out).length && !force) throw new Error(`${out} is not empty (use --force to write into it)`);
+  refuseNonEmpty(out, force);
   mkdirSync(join(out, 'train'), { recursive: true });
 }
 
@@ -95,8 +96,8 @@ export function makeTiles(o: MakeTilesOptions): MakeTilesResult {
     margin: o.margin ?? TILE_DEFAULTS.margin,
     maskOthers: o.maskOthers ?? TILE_DEFAULTS.maskOthers,
   };
-  if (!Number.isInteger(opts.size) || opts.size < 8 || opts.size > 4096) throw new Error(`tiles: --size must be an integer in 8..4096, got ${opts.size}`);
-  if (!Number.isInteger(opts.margin) || opts.margin < 0) throw new Error(`tiles: --margin must be a non-negative integer, got ${opts.margin}`);
+  if (!Number.isInteger(opts.size) || opts.size < 8 || opts.size > 4096) throw new Error(`tiles: size must be an integer in 8..4096, got ${opts.size}`);
+  if (!Number.isInteger(opts.margin) || opts.margin < 0) throw new Error(`tiles: margin must be a non-negative integer, got ${opts.margin}`);
   const log = o.log ?? (() => {});
   const ds = openDataset(o.data, { check: 'none' });
   if (ds.kind !== 'train') throw new Error(`${o.data}: tiles need image labels, i.e. a train.csv (found the test layout)`);

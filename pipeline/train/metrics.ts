@@ -11,7 +11,7 @@ export interface EpochMetrics {
   images: number;
 }
 
-/** The same definitions in words, for `train --help`; keep in step with `sampleScores`. */
+/** The same definitions in words, for help texts; keep in step with `sampleScores`. */
 export const METRIC_HELP =
   'Metrics (as scikit-learn average="samples"): a label is predicted when its sigmoid ' +
   'probability is >= 0.5. For each image with predicted set P and true set T: ' +

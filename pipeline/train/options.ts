@@ -1,6 +1,6 @@
 import type { BnPreset, Padding } from '../../models/efficientnet-config.js';
 
-/** Everything that defines a training run; saved in every checkpoint, so --resume needs none of it. */
+/** Everything that defines a training run; saved in every checkpoint, so resuming needs none of it. */
 export interface TrainOptions {
   data: string;
   out: string;

@@ -5,7 +5,7 @@ import { csvLine, readCsv, requireColumns } from '../csv.js';
 import type { EpochMetrics } from './metrics.js';
 
 /** What a run directory records after each epoch: metrics.csv (all epochs so far, also
- * what --resume reads back), curves.png, and one line per epoch on the terminal. */
+ * what resuming reads back), curves.png, and one line per epoch on the terminal. */
 
 export interface EpochRow {
   epoch: number;
@@ -43,7 +43,7 @@ export function writeMetricsCsv(runDir: string, rows: EpochRow[]): void {
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$|^NaN$|^[+-]?Infinity$/i;
 
-/** Reads RUN/metrics.csv back (for --resume). The csv has no image counts, so the metrics
+/** Reads RUN/metrics.csv back (for resuming). The csv has no image counts, so the metrics
  * read back carry `images: NaN`. Errors name the file and the row. */
 export function readMetricsCsv(runDir: string): EpochRow[] {
   const file = join(runDir, METRICS_CSV);

@@ -42,15 +42,26 @@ export interface TrainResult {
   stopped: boolean;
 }
 
+/** A run folder that already holds a run: resume it, or start over with `force`. */
+export class RunExistsError extends Error {
+  readonly option = 'force';
+  constructor(
+    readonly run: string,
+    held: string[],
+  ) {
+    super(`${run}: already holds a run (${held.join(', ')})`);
+  }
+}
+
 function refuseExistingRun(out: string, force: boolean | undefined): void {
   if (!existsSync(out) || force) return;
   const held = readdirSync(out).filter((f) => [LAST, BEST, METRICS_CSV, CURVES_PNG].includes(f));
-  if (held.length) throw new Error(`${out}: already holds a run (${held.join(', ')}); continue it with --resume ${out}, or use --force to start over`);
+  if (held.length) throw new RunExistsError(out, held);
 }
 
 function openTrainData(o: TrainOptions): { ds: Dataset; blend: ReturnType<typeof parseBlend> } {
   const blend = parseBlend(o.blend);
-  if (blend.length !== 3 && blend.length !== 4) throw new Error(`--blend ${o.blend}: EfficientNet takes 3 or 4 channels, the blend has ${blend.length}`);
+  if (blend.length !== 3 && blend.length !== 4) throw new Error(`blend ${o.blend}: EfficientNet takes 3 or 4 channels, the blend has ${blend.length}`);
   const ds = openDataset(o.data, { channels: blend });
   if (ds.kind === 'test') throw new Error(`${ds.csv ?? ds.imageDir}: a test set has no labels to train on (train needs train.csv)`);
   if (ds.items.length < 2) throw new Error(`${ds.csv}: training needs at least 2 images, found ${ds.items.length}`);
@@ -96,7 +107,7 @@ async function trainBatch(model: EfficientNet, opt: E.Adam, x: E.Tensor, y: E.Te
  * `hpa-engine train`: EfficientNet on a Kaggle-layout folder with BCE-with-logits and
  * Adam; per-epoch metrics into RUN/metrics.csv and RUN/curves.png, RUN/last.safetensors
  * every epoch and RUN/best.safetensors at the best validation loss, both with the
- * optimizer state. Ctrl-C stops after the batch with a checkpoint that --resume continues
+ * optimizer state. Ctrl-C stops after the batch with a checkpoint that `resume` continues
  * exactly (same moments, epoch, RNG and split). Expects the engine to be initialised.
  */
 export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
@@ -123,7 +134,7 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
     throw new Error(`${o.data}: the validation split differs from the run's (${record.progress.splitHash} then, ${hash} now): the data changed since the run started`);
   }
   const progress: TrainProgress = { ...record.progress, splitHash: hash };
-  if (!ck && o.epochs < 1) throw new Error(`--epochs must be at least 1, got ${o.epochs}`);
+  if (!ck && o.epochs < 1) throw new Error(`epochs must be at least 1, got ${o.epochs}`);
   mkdirSync(o.out, { recursive: true });
   const { model, opt, note } = buildModel(o, blend.length, ck);
   if (note) log(note);
@@ -161,7 +172,7 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
         if (!Number.isFinite(out.loss)) {
           bar.finish();
           throw new Error(
-            `epoch ${epoch + 1}, batch ${batch} (step ${progress.step}): the training loss is ${out.loss}; stopped without saving, so ${join(o.out, LAST)} keeps the last good state (try a lower --lr)`,
+            `epoch ${epoch + 1}, batch ${batch} (step ${progress.step}): the training loss is ${out.loss}; stopped without saving, so ${join(o.out, LAST)} keeps the last good state (try a lower learning rate)`,
           );
         }
         acc.add(out.probs, b.y, b.size, out.loss);
@@ -172,7 +183,7 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
           Object.assign(progress, { epoch, batch, metrics: acc.state, seconds: (performance.now() - t0) / 1000 });
           bar.finish();
           await save(join(o.out, LAST));
-          log(`stopped in epoch ${epoch + 1} after batch ${batch}; ${join(o.out, LAST)} written; continue with: hpa-engine train --resume ${o.out}`);
+          log(`stopped in epoch ${epoch + 1} after batch ${batch}; ${join(o.out, LAST)} written`);
           stopped = true;
           break;
         }
@@ -195,7 +206,7 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
       await save(join(o.out, LAST));
       if (isBest) copyAtomic(join(o.out, LAST), join(o.out, BEST));
       if (stop.requested && epoch + 1 < o.epochs) {
-        log(`stopped after epoch ${epoch + 1}; continue with: hpa-engine train --resume ${o.out}`);
+        log(`stopped after epoch ${epoch + 1}`);
         stopped = true;
       }
     }

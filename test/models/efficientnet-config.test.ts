@@ -66,8 +66,8 @@ describe('EfficientNet compound scaling', () => {
     // 19 classes and a 4th input channel: 981 fewer classifier rows, 32*9 more stem weights.
     expect(parameterCount(c)).toBe(5_288_548 - 981 * 1281 + 32 * 9);
     expect(() => efficientNetConfig('b8')).toThrow(/unknown model 'b8'/);
-    expect(() => efficientNetConfig('b0', { inChannels: 2 })).toThrow(/in-channels must be 3 or 4/);
-    expect(() => efficientNetConfig('b0', { numClasses: 0 })).toThrow(/classes must be a positive integer/);
+    expect(() => efficientNetConfig('b0', { inChannels: 2 })).toThrow(/inChannels must be 3 or 4/);
+    expect(() => efficientNetConfig('b0', { numClasses: 0 })).toThrow(/numClasses must be a positive integer/);
   });
 
   it('makes tiny variants for tests', () => {

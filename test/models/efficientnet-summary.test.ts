@@ -1,20 +1,12 @@
-import { describe, expect, it, vi } from 'vitest';
-import { Command } from 'commander';
-import { efficientNetConfig, parseEfficientNetOptions } from '../../models/efficientnet-config.js';
+import { describe, expect, it } from 'vitest';
+import { efficientNetConfig } from '../../models/efficientnet-config.js';
 import { formatEfficientNetSummary, summarizeEfficientNet } from '../../models/efficientnet-summary.js';
-import { registerInfo } from '../../cli/commands/info.js';
+import { cli } from '../cli/run-cli.js';
 
 async function runInfo(args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  registerInfo(program);
-  const out: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((s: unknown) => void out.push(String(s)));
-  try {
-    await program.parseAsync(['node', 'hpa-engine', 'info', ...args]);
-  } finally {
-    log.mockRestore();
-  }
-  return out.join('\n');
+  const r = await cli('info', ...args);
+  if (r.code !== 0) throw new Error(r.err.join('\n'));
+  return r.out;
 }
 
 describe('EfficientNet summary', () => {
@@ -49,20 +41,6 @@ describe('EfficientNet summary', () => {
     expect(sym.stages.map((x) => x.outputSize)).toEqual([150, 75, 38, 19, 19, 10, 10]);
     expect(same.stages.map((x) => x.outputSize)).toEqual(sym.stages.map((x) => x.outputSize));
   });
-
-  it('parses command-line options with messages naming the flag', () => {
-    expect(parseEfficientNetOptions({ classes: '19', inChannels: '4', padding: 'same', bn: 'lukemelas' })).toEqual({
-      numClasses: 19,
-      inChannels: 4,
-      padding: 'same',
-      bn: 'lukemelas',
-    });
-    expect(() => parseEfficientNetOptions({ classes: '19.5' })).toThrow("--classes must be a positive integer, got '19.5'");
-    expect(() => parseEfficientNetOptions({ classes: '0' })).toThrow("--classes must be a positive integer, got '0'");
-    expect(() => parseEfficientNetOptions({ inChannels: '5' })).toThrow("--in-channels must be 3 or 4, got '5'");
-    expect(() => parseEfficientNetOptions({ padding: 'valid' })).toThrow("--padding must be symmetric or same, got 'valid'");
-    expect(() => parseEfficientNetOptions({ bn: 'tf' })).toThrow("--bn must be torchvision or lukemelas, got 'tf'");
-  });
 });
 
 describe('hpa-engine info', () => {
@@ -80,6 +58,7 @@ describe('hpa-engine info', () => {
   });
 
   it('refuses an unknown model', async () => {
-    await expect(runInfo(['--model', 'b9'])).rejects.toThrow("unknown model 'b9' (have: b0, b1, b2, b3, b4, b5, b6, b7)");
+    await expect(runInfo(['--model', 'b9'])).rejects.toThrow("hpa-engine: info: --model: must be one of b0, b1, b2, b3, b4, b5, b6, b7, got 'b9' (see hpa-engine info --help)");
+    expect(() => efficientNetConfig('b9')).toThrow("unknown model 'b9' (have: b0, b1, b2, b3, b4, b5, b6, b7)");
   });
 });

@@ -59,7 +59,7 @@ describe('writeBlendPng (the blend command)', () => {
     writeTrainSet(dir, [['a', '1']]);
     const out = join(dir, 'x.png');
     writeFileSync(out, 'keep me');
-    expect(() => writeBlendPng(dir, 'a', 'rgb', out)).toThrow(/x\.png already exists \(use --force/);
+    expect(() => writeBlendPng(dir, 'a', 'rgb', out)).toThrow(/x\.png: already exists$/);
     expect(readFileSync(out, 'utf8')).toBe('keep me');
     writeBlendPng(dir, 'a', 'rgb', out, true);
     expect(readFileSync(out).subarray(1, 4).toString()).toBe('PNG');

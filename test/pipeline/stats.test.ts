@@ -36,7 +36,7 @@ describe('label statistics', () => {
     expect(stats.rows[16].all).toBe(2);
     const png = decodeGray(readFileSync(chart), chart);
     expect(png.width).toBeGreaterThan(300);
-    expect(() => datasetStats(dir, chart)).toThrow(/dist\.png already exists/);
+    expect(() => datasetStats(dir, chart)).toThrow(/dist\.png: already exists$/);
     expect(() => datasetStats(dir, chart, true)).not.toThrow();
     writeFileSync(join(dir, 'sample_submission.csv'), 'ID,ImageWidth,ImageHeight,PredictionString\nt,8,8,\n');
     expect(() => datasetStats(join(dir, 'sample_submission.csv'), undefined)).toThrow(/a test set has no labels/);

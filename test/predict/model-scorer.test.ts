@@ -37,11 +37,11 @@ describe('predict with trained checkpoints', () => {
     const tile = scorerFromCheckpoint(best, 4);
     expect(image).toMatchObject({ blend: ['red', 'green', 'blue'], resize: 40, crop: 32 });
     expect(image.model.training).toBe(false);
-    const out = join(base, 'sub.csv');
+    const out = join(base, 'predicted');
     const r = await predictDataset({ data, out, image, tile, tileOptions: { size: 64 }, log: () => {} });
     expect(r.rows).toBe(6);
     expect(r.cells).toBeGreaterThan(6);
-    const rows = readSubmission(out);
+    const rows = readSubmission(r.submission);
     expect(rows.map((row) => row.id)).toEqual(openDataset(data).items.map((it) => it.id));
     expect(rows.every((row) => row.predictions.every((p) => p.confidence >= 0 && p.confidence <= 1))).toBe(true);
     expect(existsSync(r.scores)).toBe(true);

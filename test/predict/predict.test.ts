@@ -23,8 +23,8 @@ const data = join(tmp.dir, 'data');
 const seg = join(tmp.dir, 'seg');
 let ids: string[];
 let run = 0;
-/** A fresh output path per run. */
-const outFile = () => join(tmp.dir, `run${++run}`, 'submission.csv');
+/** A fresh output folder per run. */
+const outFile = () => join(tmp.dir, `run${++run}`);
 
 beforeAll(() => {
   ids = writeSynthDataset(data, { images: 3, size: SIZE, seed: 21 }).ids;
@@ -100,7 +100,7 @@ describe('predictDataset with an image and a tile model', () => {
   });
 
   it('writes one row per field in csv order, with 19 fused triples per cell', () => {
-    expect(r.scores).toBe(r.submission.replace(/\.csv$/, '.scores.json'));
+    expect([r.submission, r.scores, r.masks]).toEqual(['submission.csv', 'scores.json', 'masks'].map((f) => join(tmp.dir, `run${run}`, f)));
     expect(r).toMatchObject({ fields: 3, rows: 3, weight: 0.3 });
     const rows = readSubmission(r.submission);
     expect(rows.map((row) => row.id)).toEqual(ids);
@@ -168,7 +168,7 @@ describe('predictDataset with the image model only', () => {
     const { r, lines } = await predict({ image, weight: 0.7, progress: (done, total) => progress.push([done, total]) });
     expect(progress).toEqual([[1, 3], [2, 3], [3, 3]]);
     expect(r.weight).toBe(0);
-    expect(lines.some((l) => /no tile model: tile weight forced to 0/.test(l) && /--weight 0.7 ignored/.test(l))).toBe(true);
+    expect(lines.some((l) => /no tile model: tile weight forced to 0/.test(l) && /; weight 0.7 ignored/.test(l))).toBe(true);
     const scores = readScores(r.scores);
     const rows = readSubmission(r.submission);
     scores.forEach((s, f) => {
@@ -200,16 +200,16 @@ describe('predictDataset with the image model only', () => {
 describe('predictDataset outputs and inputs', () => {
   it('refuses to replace outputs without force, before scoring anything', async () => {
     const out = outFile();
-    await predictDataset({ data, seg, out, image: imageScorer() });
-    const before = statSync(out).mtimeMs;
+    const first = await predictDataset({ data, seg, out, image: imageScorer() });
+    const before = statSync(first.submission).mtimeMs;
     const image = imageScorer();
-    await expect(predictDataset({ data, seg, out, image })).rejects.toThrow(`${out} already exists (use --force`);
+    await expect(predictDataset({ data, seg, out, image })).rejects.toThrow(`${first.submission}: already exists`);
     expect(image.rec.batches).toEqual([]);
-    expect(statSync(out).mtimeMs).toBe(before);
-    const other = join(tmp.dir, 'other', 'sub.csv');
-    mkdirSync(join(tmp.dir, 'other', 'sub.masks'), { recursive: true });
-    writeFileSync(join(tmp.dir, 'other', 'sub.masks', 'x.png'), '');
-    await expect(predictDataset({ data, seg, out: other, image })).rejects.toThrow(/sub\.masks is not empty/);
+    expect(statSync(first.submission).mtimeMs).toBe(before);
+    const other = join(tmp.dir, 'other');
+    mkdirSync(join(other, 'masks'), { recursive: true });
+    writeFileSync(join(other, 'masks', 'x.png'), '');
+    await expect(predictDataset({ data, seg, out: other, image })).rejects.toThrow(`${join(other, 'masks')}: not empty`);
     const r = await predictDataset({ data, seg, out, image, force: true });
     expect(r.rows).toBe(3);
   });

@@ -32,7 +32,7 @@ describe('segmentDataset', () => {
     const { data, truth } = writeDataset();
     const out = join(dir, 'seg');
     const lines: string[] = [];
-    const r = segmentDataset({ data, out, scale: 0.5, compare: truth, overlay: join(dir, 'ov.png'), log: (l) => lines.push(l) });
+    const r = segmentDataset({ data, out, scale: 0.5, compare: truth, overlay: join(dir, 'ov'), log: (l) => lines.push(l) });
     expect(r.fields.map((f) => f.info.id)).toEqual(['fa', 'fb']);
     const cells = readGray(join(out, 'fa_cells.png'));
     expect(cells.depth).toBe(16);
@@ -49,8 +49,8 @@ describe('segmentDataset', () => {
     }
     expect(r.overall!.f1).toBeGreaterThanOrEqual(0.9);
     expect(r.overall!.reference).toBe(12);
-    expect(existsSync(join(dir, 'ov_fa.png')) && existsSync(join(dir, 'ov_fb.png'))).toBe(true);
-    expect(readGray(join(dir, 'ov_fa.png')).width).toBe(256);
+    expect(existsSync(join(dir, 'ov', 'fa_overlay.png')) && existsSync(join(dir, 'ov', 'fb_overlay.png'))).toBe(true);
+    expect(readGray(join(dir, 'ov', 'fa_overlay.png')).width).toBe(256);
     expect(lines.some((l) => /^fa: 6 cells \(1 on the border\)/.test(l))).toBe(true);
 
     // Its own output as the reference: a perfect score.
@@ -62,7 +62,7 @@ describe('segmentDataset', () => {
     const { data } = writeDataset();
     const out = join(dir, 'seg');
     segmentDataset({ data, out, ids: ['fa'], scale: 0.5 });
-    expect(() => segmentDataset({ data, out, ids: ['fa'], scale: 0.5 })).toThrow(/fa_cells\.png already exists \(use --force/);
+    expect(() => segmentDataset({ data, out, ids: ['fa'], scale: 0.5 })).toThrow(/fa_cells\.png: already exists$/);
     expect(segmentDataset({ data, out, ids: ['fa'], scale: 0.5, force: true }).fields).toHaveLength(1);
   });
 

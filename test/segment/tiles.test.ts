@@ -84,7 +84,7 @@ describe('makeTiles', () => {
     const blue = readGray(join(out, 'train', 'fa_1_blue.png'));
     expect(blue.data[32 * 64 + 32]).toBeGreaterThan(50);
 
-    expect(() => makeTiles({ data, seg, out })).toThrow(/tiles is not empty \(use --force/);
+    expect(() => makeTiles({ data, seg, out })).toThrow(/tiles: not empty$/);
     expect(makeTiles({ data, seg, out, force: true, ids: ['fb'] }).tiles).toBe(6);
   });
 
@@ -109,7 +109,7 @@ describe('makeTiles', () => {
     const data = writeCartoonDataset();
     const seg = join(dir, 'seg');
     segmentDataset({ data, out: seg, scale: 0.5, ids: ['fa'] });
-    expect(() => makeTiles({ data, seg, out: join(dir, 't1') })).toThrow(/fb_cells\.png: file not found \(no segmentation of fb; run hpa-engine segment first\)$/);
+    expect(() => makeTiles({ data, seg, out: join(dir, 't1') })).toThrow(/fb_cells\.png: file not found \(no segmentation of fb; segment the fields first\)$/);
     writeLabelPng(join(seg, 'fb_cells.png'), { width: 128, height: 128, data: new Uint32Array(128 * 128).fill(1), count: 1 });
     expect(() => makeTiles({ data, seg, out: join(dir, 't2') })).toThrow(/fb_red\.png: 256x256 but its segmentation .*fb_cells\.png is 128x128$/);
     // A folder of bare images is the test layout: no labels to give the tiles.

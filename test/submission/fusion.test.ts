@@ -1,8 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { registerEvaluate } from '../../cli/commands/evaluate.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cli } from '../cli/run-cli.js';
 import { evaluateSubmission, sweepFusion } from '../../pipeline/evaluate.js';
 import { fieldPredictions, fuseScores, readScores, SWEEP_WEIGHTS, writeScores, type FieldScores } from '../../pipeline/fusion.js';
 import { readGray } from '../../pipeline/png.js';
@@ -134,37 +133,34 @@ describe('evaluate --sweep', () => {
     expectError(() => sweepFusion([{ ...base, cells: [1, 9], tiles: [base.tiles[0], base.tiles[1]] }], truth, [0]), /^scores field A: cell 9 is not in .*A_cells\.png$/);
   });
 
-  it('the evaluate command prints the per-label table and the sweep table', async () => {
+  it('the evaluate command prints the per-label table and the sweep table, or both as JSON', async () => {
     const { truth, scoresFile } = setup();
-    const out: string[] = [];
-    const spy = vi.spyOn(console, 'log').mockImplementation((s: string) => void out.push(s));
-    try {
-      const run = (...args: string[]) => {
-        const program = new Command().exitOverride();
-        registerEvaluate(program);
-        return program.parseAsync(['node', 'hpa-engine', 'evaluate', ...args]);
-      };
-      await run('--sweep', '--scores', scoresFile, '--truth', truth);
-      const sweep = out.join('\n').split('\n');
-      expect(sweep[0]).toBe('tile weight  mAP@0.6');
-      expect(sweep[1]).toBe('        0.0  0.7500  image only');
-      expect(sweep[11]).toMatch(/^ {8}1\.0 {2}1\.0000 {2}tile only$/);
-      expect(sweep.filter((l) => l.includes('<- best'))).toHaveLength(1);
+    const swept = await cli('evaluate', '--sweep', '--scores', scoresFile, '--truth', truth);
+    expect(swept.code).toBe(0);
+    const sweep = swept.out.split('\n');
+    expect(sweep[0]).toBe('tile weight  mAP@0.6');
+    expect(sweep[1]).toBe('        0.0  0.7500  image only');
+    expect(sweep[11]).toMatch(/^ {8}1\.0 {2}1\.0000 {2}tile only$/);
+    expect(sweep.filter((l) => l.includes('<- best'))).toHaveLength(1);
+    const json = JSON.parse((await cli('evaluate', '--sweep', '--scores', scoresFile, '--truth', truth, '--json')).out);
+    expect(json.sweep).toHaveLength(11);
+    expect(json.sweep[0]).toMatchObject({ weight: 0, mAP: 0.75, fields: 1 });
+    expect(json.sweep[10]).toMatchObject({ weight: 1, mAP: 1 });
 
-      out.length = 0;
-      const fields = readScores(scoresFile);
-      const masks = encodeCellMasks(readGray(fields[0].mask), 'A');
-      const sub = join(dir, 'sub.csv');
-      writeSubmission(sub, [{ id: 'A', width: 10, height: 6, predictions: fieldPredictions(fields[0], 0, masks) }]);
-      await run('--submission', sub, '--truth', truth);
-      const table = out.join('\n');
-      expect(table).toMatch(/^ +0 +0\.6667 +2 +3 +2 +Nucleoplasm$/m);
-      expect(table).toMatch(/^ +1 +0\.8333 +2 +3 +2 +Nuclear membrane$/m);
-      expect(table).toMatch(/^ +2 +- +0 +3 +0 +Nucleoli$/m);
-      expect(table).toMatch(/^mAP@0\.6 0\.7500 over 2 labels with truth, 1 fields$/m);
-      await expect(run('--sweep', '--truth', truth)).rejects.toThrow('evaluate --sweep needs --scores FILE');
-    } finally {
-      spy.mockRestore();
-    }
+    const fields = readScores(scoresFile);
+    const masks = encodeCellMasks(readGray(fields[0].mask), 'A');
+    const sub = join(dir, 'sub.csv');
+    writeSubmission(sub, [{ id: 'A', width: 10, height: 6, predictions: fieldPredictions(fields[0], 0, masks) }]);
+    const table = (await cli('evaluate', '--submission', sub, '--truth', truth)).out;
+    expect(table).toMatch(/^ +0 +0\.6667 +2 +3 +2 +Nucleoplasm$/m);
+    expect(table).toMatch(/^ +1 +0\.8333 +2 +3 +2 +Nuclear membrane$/m);
+    expect(table).toMatch(/^ +2 +- +0 +3 +0 +Nucleoli$/m);
+    expect(table).toMatch(/^mAP@0\.6 0\.7500 over 2 labels with truth, 1 fields$/m);
+    const one = JSON.parse((await cli('evaluate', '--submission', sub, '--truth', truth, '--json')).out);
+    expect(one).toMatchObject({ mAP: 0.75, fields: 1, truthFields: 1 });
+    expect(one.labels[0]).toMatchObject({ label: 0, truth: 2, detections: 3, truePositives: 2 });
+    expect(one.labels[0].ap).toBeCloseTo(0.6667, 4);
+    const bad = await cli('evaluate', '--sweep', '--truth', truth);
+    expect(bad).toMatchObject({ code: 2, err: ['hpa-engine: evaluate: --sweep needs --scores FILE (see hpa-engine evaluate --help)'] });
   });
 });

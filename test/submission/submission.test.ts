@@ -61,7 +61,7 @@ describe('submission csv', () => {
   it('never overwrites without force', () => {
     const file = join(dir, 'sub.csv');
     writeSubmission(file, rows);
-    expectError(() => writeSubmission(file, []), /sub\.csv: already exists \(use --force/);
+    expectError(() => writeSubmission(file, []), /sub\.csv: already exists$/);
     writeSubmission(file, [], true);
     expect(readSubmission(file)).toEqual([]);
   });

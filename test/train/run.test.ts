@@ -46,7 +46,7 @@ describe('train', () => {
     const st = readSafetensors(join(out, LAST));
     expect([...st.tensors.keys()].some((k) => k.startsWith('optimizer.') && k.endsWith('.exp_avg_sq'))).toBe(true);
     expect(JSON.parse(st.metadata.training).progress).toMatchObject({ epoch: 2, batch: 0 });
-    await expect(run({ options: options(out) })).rejects.toThrow(/already holds a run .*--resume .*--force/);
+    await expect(run({ options: options(out) })).rejects.toThrow(/already holds a run \(/);
   });
 
   it('Ctrl-C stops after the batch with a checkpoint, and --resume continues exactly as if never stopped', async () => {
@@ -89,7 +89,7 @@ describe('train', () => {
 
   it('refuses a test-layout folder and a blend EfficientNet cannot take', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'hpa-bad-')), 'run');
-    await expect(run({ options: options(out, { blend: 'green,blue' }) })).rejects.toThrow(/--blend green,blue: EfficientNet takes 3 or 4 channels, the blend has 2/);
+    await expect(run({ options: options(out, { blend: 'green,blue' }) })).rejects.toThrow(/blend green,blue: EfficientNet takes 3 or 4 channels, the blend has 2/);
     await expect(run({ resume: out })).rejects.toThrow(/last.safetensors: not found \(nothing to resume/);
   });
 });
