@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   MODEL_NAMES,
   convPadding,
@@ -10,6 +10,7 @@ import {
   parameterCount,
   scaledEfficientNetConfig,
 } from '../../models/efficientnet-config.js';
+import { sharedFile } from '../helpers/shared-data.js';
 
 const TORCHVISION_COUNTS: Record<string, number> = {
   b0: 5_288_548,
@@ -99,8 +100,9 @@ describe('EfficientNet compound scaling', () => {
     for (const p of params) expect(numel(p.shape)).toBe(numel(p.torchShape));
   });
 
-  const tsv = '/work/shared/reference/efficientnet_b0_keys.tsv';
-  it.skipIf(!existsSync(tsv))('names and shapes equal torchvision’s B0 state_dict (reference tsv)', () => {
+  const reference = sharedFile('reference/efficientnet_b0_keys.tsv');
+  const tsv = reference.path;
+  it.skipIf(!reference.present)(reference.title('names and shapes equal torchvision’s B0 state_dict (reference tsv)'), () => {
     const rows = readFileSync(tsv, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
     const expected = rows.filter((r) => !r[0].endsWith('num_batches_tracked')).map((r) => [r[0], r[3]]);
     const ours = efficientNetParameters(efficientNetConfig('b0')).map((p) => [p.name, JSON.stringify(p.torchShape).replace(/,/g, ', ')]);

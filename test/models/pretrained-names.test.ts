@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../engine/random.js';
@@ -21,8 +21,10 @@ import {
   type SourceTensor,
 } from '../../models/pretrained-names.js';
 import { readSafetensors, writeSafetensors } from '../../models/safetensors.js';
+import { sharedFile } from '../helpers/shared-data.js';
 
-const TSV = '/work/shared/reference/efficientnet_b0_keys.tsv';
+const reference = sharedFile('reference/efficientnet_b0_keys.tsv');
+const TSV = reference.path;
 const COLUMN: Record<Naming, number> = { torchvision: 0, timm: 1, lukemelas: 2 };
 
 const checkpoints = new Map<string, Map<string, SourceTensor>>();
@@ -113,7 +115,7 @@ function expectEveryWeightInPlace(
 }
 
 describe('pretrained name maps', () => {
-  it.skipIf(!existsSync(TSV))('equal the reference table for B0 under every naming', () => {
+  it.skipIf(!reference.present)(reference.title('equal the reference table for B0 under every naming'), () => {
     const rows = readFileSync(TSV, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
     const config = efficientNetConfig('b0');
     for (const naming of NAMINGS) {
@@ -169,7 +171,7 @@ describe('pretrained name maps', () => {
 });
 
 describe('importPretrained', () => {
-  it.skipIf(!existsSync(TSV)).each(NAMINGS)('B0 under %s names: through a real file, every weight lands where it belongs', (naming) => {
+  it.skipIf(!reference.present).each(NAMINGS)(reference.title('B0 under %s names: through a real file, every weight lands where it belongs'), (naming) => {
     // Names and shapes straight from the reference table, not from the code under test.
     const rows = readFileSync(TSV, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
     const source = new Map<string, SourceTensor>();

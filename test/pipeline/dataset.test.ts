@@ -1,10 +1,11 @@
-import { existsSync, readFileSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkImages, openDataset } from '../../pipeline/dataset.js';
 import { multiHot } from '../../pipeline/labels.js';
 import { writePng } from '../../pipeline/png.js';
 import { channelData, tempDir, writeField, writeTrainSet } from './fixtures.js';
+import { sharedFile } from '../helpers/shared-data.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -191,8 +192,9 @@ describe('openDataset: bad input, one line naming file and row', () => {
   });
 });
 
-const sample = '/work/shared/hpa-sample';
-describe.skipIf(!existsSync(join(sample, 'train.csv')))('openDataset on the real HPA sample', () => {
+const sampleCsv = sharedFile('hpa-sample/train.csv');
+const sample = dirname(sampleCsv.path);
+describe.skipIf(!sampleCsv.present)(sampleCsv.title('openDataset on the real HPA sample'), () => {
   it('reads the two real fields through a 2-row csv', () => {
     const ids = ['5c27f04c-bb99-11e8-b2b9-ac1f6b6435d0', 'b6a469d8-bbad-11e8-b2ba-ac1f6b6435d0'];
     const lines = readFileSync(join(sample, 'train.csv'), 'utf8').split('\n');

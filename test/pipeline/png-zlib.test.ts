@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeGray, encodePng } from '../../pipeline/png.js';
 import { decodeGrayFast, encodeGrayFast } from '../../pipeline/png-zlib.js';
 import { channelData } from './fixtures.js';
+import { sharedFile } from '../helpers/shared-data.js';
 
 /** A PNG whose rows use the given filter types, built by hand: the fast-png encoder only
  * writes filter 0, and real files mix all five. */
@@ -69,8 +70,9 @@ describe('png-zlib', () => {
     expect(() => decodeGrayFast(Buffer.from('hello world'), 'txt.png')).toThrow(/^txt\.png: not a PNG file/);
   });
 
-  const real = '/work/shared/hpa-sample/5c27f04c-bb99-11e8-b2b9-ac1f6b6435d0_blue.png';
-  it.skipIf(!existsSync(real))('agrees with the reference decoder on a real HPA channel', () => {
+  const blue = sharedFile('hpa-sample/5c27f04c-bb99-11e8-b2b9-ac1f6b6435d0_blue.png');
+  const real = blue.path;
+  it.skipIf(!blue.present)(blue.title('agrees with the reference decoder on a real HPA channel'), () => {
     const bytes = readFileSync(real);
     const a = decodeGrayFast(bytes, real);
     const b = decodeGray(bytes, real);

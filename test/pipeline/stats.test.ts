@@ -1,10 +1,11 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { barChart, Canvas, lineChart, niceTicks, PALETTE, type Picture } from '../../pipeline/chart.js';
 import { decodeGray } from '../../pipeline/png.js';
 import { datasetStats, formatStatsTable, labelStats } from '../../pipeline/stats.js';
 import { tempDir } from './fixtures.js';
+import { sharedFile } from '../helpers/shared-data.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -42,9 +43,9 @@ describe('label statistics', () => {
     expect(() => datasetStats(join(dir, 'sample_submission.csv'), undefined)).toThrow(/a test set has no labels/);
   });
 
-  const real = '/work/shared/hpa-sample/train.csv';
-  it.skipIf(!existsSync(real))('matches the competition counts on the real train.csv', () => {
-    const { stats } = datasetStats(real, undefined);
+  const real = sharedFile('hpa-sample/train.csv');
+  it.skipIf(!real.present)(real.title('matches the competition counts on the real train.csv'), () => {
+    const { stats } = datasetStats(real.path, undefined);
     expect(stats.images).toBe(21806);
     expect(stats.rows[11].all).toBe(78);
     expect(stats.rows[0].all).toBe(8797);

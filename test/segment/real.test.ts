@@ -1,17 +1,17 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readGray } from '../../pipeline/png.js';
 import { segmentField } from '../../pipeline/segment/field.js';
 import { compareField, overallComparison, type FieldComparison } from '../../pipeline/segment/compare.js';
+import { sharedFile } from '../helpers/shared-data.js';
 
 // Two real 2048^2 HPA fields with the masks the HPA segmentation networks predicted for them.
-const dir = join(import.meta.dirname, '../../../shared/hpa-sample');
 const ids = ['5c27f04c-bb99-11e8-b2b9-ac1f6b6435d0', 'b6a469d8-bbad-11e8-b2ba-ac1f6b6435d0'];
-const present = ids.every((id) => existsSync(join(dir, `${id}_predictedmask.png`)));
-if (!present) console.warn(`skipping real-field segmentation tests: ${dir} with the HPA sample fields is absent`);
+const masks = ids.map((id) => sharedFile(`hpa-sample/${id}_predictedmask.png`));
+const dir = dirname(masks[0].path);
+const present = masks.every((m) => m.present);
 
-describe.skipIf(!present)('segmentation of the real HPA sample fields against the HPA networks', () => {
+describe.skipIf(!present)(masks[present ? 0 : masks.findIndex((m) => !m.present)].title('segmentation of the real HPA sample fields against the HPA networks'), () => {
   it('reaches cell F1 >= 0.7 at IoU 0.6 and finds a nucleus for >= 95% of reference cells', () => {
     const fields: FieldComparison[] = [];
     for (const id of ids) {

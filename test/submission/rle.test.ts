@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../engine/random.js';
@@ -16,6 +14,7 @@ import {
   stringToCounts,
 } from '../../pipeline/rle.js';
 import { expectError, rectMask } from './fixtures.js';
+import { sharedFile } from '../helpers/shared-data.js';
 
 /** Rows of 0/1 as a row-major mask. */
 function fromRows(rows: number[][]): { mask: Uint8Array; width: number; height: number } {
@@ -164,10 +163,10 @@ describe('bad RLE gives one-line errors', () => {
   });
 });
 
-const SAMPLE = resolve('../shared/hpa-sample');
-const SAMPLE_MASK = join(SAMPLE, '5c27f04c-bb99-11e8-b2b9-ac1f6b6435d0_predictedmask.png');
+const sampleMask = sharedFile('hpa-sample/5c27f04c-bb99-11e8-b2b9-ac1f6b6435d0_predictedmask.png');
+const SAMPLE_MASK = sampleMask.path;
 
-describe.skipIf(!existsSync(SAMPLE_MASK))('real HPA cell masks (../shared/hpa-sample)', () => {
+describe.skipIf(!sampleMask.present)(sampleMask.title('real HPA cell masks (../shared/hpa-sample)'), () => {
   it('every cell of a 2048^2 field encodes and decodes to exactly its pixels', () => {
     const img = readGray(SAMPLE_MASK);
     const masks = encodeCellMasks(img, SAMPLE_MASK);
