@@ -20,17 +20,26 @@ describe('unary ops: forward vs reference and gradcheck', () => {
     ['sigmoid', E.sigmoid, R.UNARY.sigmoid.f, { lo: -4, hi: 4 }],
     ['swish', E.swish, R.UNARY.swish.f, { lo: -4, hi: 4 }],
     ['relu', E.relu, R.UNARY.relu.f, { lo: -3, hi: 3 }],
+    ['abs', E.abs, R.UNARY.abs.f, { lo: -3, hi: 3 }],
   ];
   for (const [name, op, f, range] of cases) {
     for (const shape of SHAPES) {
       it(`${name} ${JSON.stringify(shape)}`, async () => {
         let x = rand(shape, rng, range.lo, range.hi);
-        // keep relu away from its kink, where central differences are undefined
-        if (name === 'relu') x = map(x, (v) => (Math.abs(v) < 0.05 ? v + 0.1 : v));
+        // keep relu and abs away from their kink, where central differences are undefined
+        if (name === 'relu' || name === 'abs') x = map(x, (v) => (Math.abs(v) < 0.05 ? v + 0.1 : v));
         await gradcheck({ name, inputs: [x], gpu: ([a]) => op(a), ref: ([a]) => map(a, f) });
       });
     }
   }
+
+  it('abs at its kink: |0| = 0 with gradient 0, and -0 and signs either side', async () => {
+    const x = toGpu(T([5], [-2, -0, 0, 1e-30, 3]), true);
+    const y = E.abs(x);
+    expectClose(await toRef(y), T([5], [2, 0, 0, Math.fround(1e-30), 3]), 0, 'abs forward');
+    E.backward(y, { grad: toGpu(T([5], [1, 1, 1, 1, 1])) });
+    expectClose(await toRef(x.grad!), T([5], [-1, 0, 0, 1, 1]), 0, 'abs grad');
+  });
 
   it('pow with a scalar exponent, including negative bases with integer exponents', async () => {
     for (const e of [2, 3, 0.5, -1.5]) {

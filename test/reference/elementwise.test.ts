@@ -3,7 +3,7 @@ import { Rng } from '../../engine/random.js';
 import { expectClose } from './compare.js';
 import {
   UNARY, add, binary, binaryBackward, broadcastShapes, broadcastTo, div, mul, pow, powScalarBackward,
-  relu, sigmoid, sub, sumToShape, swish, unaryBackward, type BinaryName, type UnaryName,
+  abs, relu, sigmoid, sub, sumToShape, swish, unaryBackward, type BinaryName, type UnaryName,
 } from './elementwise.js';
 import { numericGrad, numericVjp } from './gradcheck-numeric.js';
 import { T, dot, map, rand, randn } from './tensor.js';
@@ -12,6 +12,7 @@ describe('unary references', () => {
   it('match hand values', () => {
     const x = T([4], [-2, 0, 1, 3]);
     expect([...relu(x).data]).toEqual([0, 0, 1, 3]);
+    expect([...abs(x).data]).toEqual([2, 0, 1, 3]);
     expect(sigmoid(x).data[1]).toBe(0.5);
     expect(swish(x).data[2]).toBeCloseTo(1 / (1 + Math.exp(-1)), 15);
     // the stable sigmoid form: no overflow, exact limits at +-800
@@ -19,13 +20,13 @@ describe('unary references', () => {
   });
 
   const domains: Record<UnaryName, [number, number]> = {
-    neg: [-3, 3], exp: [-3, 3], log: [0.2, 3], sqrt: [0.2, 3], sigmoid: [-6, 6], swish: [-6, 6], relu: [-3, 3],
+    neg: [-3, 3], exp: [-3, 3], log: [0.2, 3], sqrt: [0.2, 3], sigmoid: [-6, 6], swish: [-6, 6], relu: [-3, 3], abs: [-3, 3],
   };
   for (const op of Object.keys(UNARY) as UnaryName[]) {
     it(`${op}: analytic backward equals central differences`, () => {
       const rng = new Rng(11);
-      // keep relu away from its kink, where a difference quotient straddles two slopes
-      const x = map(rand([3, 5], rng, ...domains[op]), (v) => (op === 'relu' && Math.abs(v) < 1e-3 ? 0.5 : v));
+      // keep relu and abs away from their kink, where a difference quotient straddles two slopes
+      const x = map(rand([3, 5], rng, ...domains[op]), (v) => ((op === 'relu' || op === 'abs') && Math.abs(v) < 1e-3 ? 0.5 : v));
       const dy = randn([3, 5], rng);
       const [num] = numericVjp(([t]) => map(t, UNARY[op].f), [x], dy);
       expectClose(unaryBackward(op, x, dy), num, 1e-7, `${op} backward`);

@@ -19,6 +19,8 @@ export const UNARY = {
   swish: { f: (x: number) => x * sig(x), df: (x: number) => sig(x) * (1 + x * (1 - sig(x))) },
   // relu'(0) = 0, as PyTorch and tfjs define it
   relu: { f: (x: number) => (x > 0 ? x : 0), df: (x: number) => (x > 0 ? 1 : 0) },
+  // abs'(0) = 0 (sign), as PyTorch defines it
+  abs: { f: Math.abs, df: (x: number) => Math.sign(x) },
 } as const;
 
 export type UnaryName = keyof typeof UNARY;
@@ -30,6 +32,7 @@ export const sqrt = (x: RefTensor): RefTensor => map(x, UNARY.sqrt.f);
 export const sigmoid = (x: RefTensor): RefTensor => map(x, UNARY.sigmoid.f);
 export const swish = (x: RefTensor): RefTensor => map(x, UNARY.swish.f);
 export const relu = (x: RefTensor): RefTensor => map(x, UNARY.relu.f);
+export const abs = (x: RefTensor): RefTensor => map(x, UNARY.abs.f);
 
 /** dL/dx = dy * f'(x). */
 export function unaryBackward(op: UnaryName, x: RefTensor, dy: RefTensor): RefTensor {
