@@ -3,7 +3,6 @@
  * request wastes at most a quarter of its bucket; a training step that repeats the same
  * shapes reaches a steady state where `created` stops growing (tested).
  */
-export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 const MIN_BYTES = 256;
 
 export function bucketBytes(bytes: number): number {
@@ -29,7 +28,7 @@ export class BufferPool {
     const list = this.free.get(size);
     let buf = list?.pop();
     if (!buf) {
-      buf = this.device.createBuffer({ size, usage: STORAGE_USAGE });
+      buf = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
       this.sizes.set(buf, size);
       this.created++;
       this.bytesHeld += size;

@@ -1,4 +1,4 @@
-import { create, globals } from 'webgpu';
+import type { create } from 'webgpu';
 
 /**
  * Finding a WebGPU adapter on any machine: Vulkan first (a real GPU's driver, or Mesa's
@@ -6,9 +6,25 @@ import { create, globals } from 'webgpu';
  * a GPU), which only offers WebGPU's 'compatibility' feature level.
  * Overrides: HPA_BACKEND=vulkan|opengles|<dawn backend>, HPA_ADAPTER=<name substring>.
  */
-Object.assign(globalThis, globals);
 
 export type DawnInstance = ReturnType<typeof create>;
+
+type Dawn = typeof import('webgpu');
+let dawn: Promise<Dawn> | null = null;
+
+/**
+ * Dawn's native module, loaded on the first request for an adapter, never at import: a
+ * program that imports the engine on a machine without a GPU (or without a prebuilt
+ * dawn.node) still runs. WebGPU's globals (GPUBufferUsage, GPUMapMode, ...) are installed
+ * then, where the host does not define them already.
+ */
+function loadDawn(): Promise<Dawn> {
+  dawn ??= import('webgpu').then((m) => {
+    for (const [k, v] of Object.entries(m.globals)) if (!(k in globalThis)) Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true });
+    return m;
+  });
+  return dawn;
+}
 
 export interface AdapterSummary {
   backend: string;
@@ -94,7 +110,7 @@ function summarize(adapter: GPUAdapter, attempt: Attempt): AdapterSummary {
   };
 }
 
-async function tryAdapter(attempt: Attempt): Promise<{ gpu: DawnInstance; adapter: GPUAdapter } | string> {
+async function tryAdapter(create: Dawn['create'], attempt: Attempt): Promise<{ gpu: DawnInstance; adapter: GPUAdapter } | string> {
   if (attempt.env) for (const [k, v] of Object.entries(attempt.env)) process.env[k] ??= v;
   let gpu: DawnInstance;
   try {
@@ -120,11 +136,22 @@ function noAdapterError(failures: string[]): Error {
   );
 }
 
+/** Dawn, or the same advice as for a missing adapter when its native module cannot load. */
+async function openDawn(): Promise<Dawn> {
+  try {
+    return await loadDawn();
+  } catch (e) {
+    dawn = null;
+    throw noAdapterError([`Dawn's native module (npm webgpu) did not load for ${process.platform}-${process.arch}: ${(e as Error).message.split('\n')[0]}`]);
+  }
+}
+
 /** Opens the first adapter that works and a device with the features the engine uses. */
 export async function acquireDevice(): Promise<GpuContext> {
+  const { create } = await openDawn();
   const failures: string[] = [];
   for (const attempt of attempts()) {
-    const got = await tryAdapter(attempt);
+    const got = await tryAdapter(create, attempt);
     if (typeof got === 'string') {
       failures.push(`${attempt.backend}: ${got}`);
       continue;
@@ -169,6 +196,7 @@ export async function acquireDevice(): Promise<GpuContext> {
 
 /** Every adapter we can find, for `hpa-engine devices`. Throws the same advice when none. */
 export async function listAdapters(): Promise<AdapterSummary[]> {
+  const { create } = await openDawn();
   const found: AdapterSummary[] = [];
   const failures: string[] = [];
   for (const attempt of attempts()) {

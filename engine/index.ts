@@ -1,10 +1,16 @@
-/** The engine's public surface: tensors, the tape, scopes and every op. */
+/**
+ * `hpa-engine`: the tensor engine on WebGPU. Tensors, the autograd tape, scopes, every op,
+ * optimizers and the device. Importing it opens nothing: `initEngine()` acquires the
+ * adapter (and throws its advice when there is none).
+ */
 import { runBackward, type BackwardOptions } from './autograd.js';
 import { Tensor } from './tensor.js';
 import { addInPlace, clone } from './ops/copy.js';
 import { ones } from './ops/elementwise.js';
 
 export { initEngine, runtime, shutdownEngine, Runtime } from './runtime.js';
+export { acquireDevice, listAdapters, type AdapterSummary, type GpuContext } from './device.js';
+export { OutputExistsError } from './io/refuse-overwrite.js';
 export { Tensor, empty, tensor, zeros, parameter, readAll, sizeOf, shapeStr, type Shape } from './tensor.js';
 export { tidy, keep } from './scope.js';
 export { noGrad, isGradEnabled, record } from './autograd.js';
