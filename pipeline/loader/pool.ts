@@ -50,12 +50,26 @@ function spawn(): Worker {
 }
 
 interface Pending {
+  job: ImageJob;
   resolve: (r: PreparedImage) => void;
   reject: (e: Error) => void;
 }
 
-/** A few worker threads that prepare images; jobs run in the order given. With size 0
- * it runs them on the calling thread (for comparison, or where threads are unwanted). */
+type Reply = { seq: number; x?: Float32Array; cacheHits?: number; error?: string };
+
+/** Workers that die before preparing a single image, beyond one per thread, that a pool
+ * replaces before it gives up: a worker that cannot start would be replaced for ever. */
+const SPARE_DEATHS = 2;
+
+/**
+ * A few worker threads that prepare images; jobs run in the order given. With size 0 it
+ * runs them on the calling thread (for comparison, or where threads are unwanted).
+ *
+ * A worker that dies (out of memory, a native crash, terminated) is replaced; the image it
+ * was preparing fails with a message naming the field and its files, so the epoch stops
+ * with that line instead of waiting for an answer that never comes. A pool whose workers
+ * keep dying fails every waiting job and refuses new ones.
+ */
 export class WorkerPool {
   private workers: Worker[] = [];
   private idle: Worker[] = [];
@@ -64,20 +78,34 @@ export class WorkerPool {
   private busy = new Map<Worker, number>();
   private seq = 0;
   private closed = false;
+  /** Deaths of workers that never finished an image (a worker that could not start). */
+  private earlyDeaths = 0;
+  private served = new WeakSet<Worker>();
+  private broken: Error | null = null;
 
   constructor(readonly size: number) {
-    for (let i = 0; i < size; i++) {
-      const w = spawn();
-      w.on('message', (m: { seq: number; x?: Float32Array; cacheHits?: number; error?: string }) => this.done(w, m));
-      w.on('error', (e) => this.fail(w, e));
-      w.unref();
-      this.workers.push(w);
-      this.idle.push(w);
-    }
+    for (let i = 0; i < size; i++) this.add();
+  }
+
+  /** The live worker threads (replacements included). */
+  get threads(): readonly Worker[] {
+    return this.workers;
+  }
+
+  private add(): void {
+    const w = spawn();
+    let cause = '';
+    w.on('message', (m: Reply) => this.done(w, m));
+    w.on('error', (e) => (cause = e.message.split('\n')[0]));
+    w.on('exit', (code) => this.died(w, cause || `exit code ${code}`));
+    w.unref();
+    this.workers.push(w);
+    this.idle.push(w);
   }
 
   run(job: ImageJob): Promise<PreparedImage> {
     if (this.closed) return Promise.reject(new Error('loader: the worker pool is closed'));
+    if (this.broken) return Promise.reject(this.broken);
     if (this.size === 0) {
       try {
         return Promise.resolve(prepareImage(job));
@@ -86,7 +114,7 @@ export class WorkerPool {
       }
     }
     const seq = this.seq++;
-    const p = new Promise<PreparedImage>((resolve, reject) => this.pending.set(seq, { resolve, reject }));
+    const p = new Promise<PreparedImage>((resolve, reject) => this.pending.set(seq, { job, resolve, reject }));
     this.queue.push({ seq, job });
     this.pump();
     return p;
@@ -102,10 +130,11 @@ export class WorkerPool {
     }
   }
 
-  private done(w: Worker, m: { seq: number; x?: Float32Array; cacheHits?: number; error?: string }): void {
+  private done(w: Worker, m: Reply): void {
     const p = this.pending.get(m.seq);
     this.pending.delete(m.seq);
     this.busy.delete(w);
+    this.served.add(w);
     w.unref();
     this.idle.push(w);
     if (p) {
@@ -115,14 +144,27 @@ export class WorkerPool {
     this.pump();
   }
 
-  private fail(w: Worker, e: Error): void {
-    const seq = this.busy.get(w);
-    const p = seq === undefined ? undefined : this.pending.get(seq);
-    if (seq !== undefined) this.pending.delete(seq);
-    this.busy.delete(w);
+  private died(w: Worker, cause: string): void {
     this.workers = this.workers.filter((x) => x !== w);
-    p?.reject(new Error(`loader worker died: ${e.message}`));
-    if (!this.workers.length) for (const q of this.pending.values()) q.reject(new Error(`loader workers died: ${e.message}`));
+    this.idle = this.idle.filter((x) => x !== w);
+    if (this.closed) return;
+    const seq = this.busy.get(w);
+    this.busy.delete(w);
+    const p = seq === undefined ? undefined : this.pending.get(seq);
+    if (p) {
+      this.pending.delete(seq!);
+      p.reject(new Error(`loader: the worker preparing ${p.job.id} (${p.job.files.join(', ')}) died: ${cause}`));
+    }
+    if (!this.served.has(w)) this.earlyDeaths++;
+    if (this.earlyDeaths <= this.size + SPARE_DEATHS) {
+      this.add();
+      this.pump();
+    } else if (!this.workers.length) {
+      this.broken = new Error(`loader: decode workers keep dying before they prepare an image (${this.earlyDeaths} so far, the last: ${cause})`);
+      for (const q of this.pending.values()) q.reject(this.broken);
+      this.pending.clear();
+      this.queue = [];
+    }
   }
 
   async close(): Promise<void> {
