@@ -1,10 +1,11 @@
 import type { create } from 'webgpu';
 
 /**
- * Finding a WebGPU adapter on any machine: Vulkan first (a real GPU's driver, or Mesa's
- * lavapipe on machines without one), then OpenGL ES through EGL surfaceless (llvmpipe or
- * a GPU), which only offers WebGPU's 'compatibility' feature level.
- * Overrides: HPA_BACKEND=vulkan|opengles|<dawn backend>, HPA_ADAPTER=<name substring>.
+ * Finding a WebGPU adapter on any machine. On Linux: Vulkan first (a real GPU's driver, or
+ * Mesa's lavapipe on machines without one), then OpenGL ES through EGL surfaceless
+ * (llvmpipe or a GPU), which only offers WebGPU's 'compatibility' feature level. On macOS
+ * Metal, on Windows Direct3D 12 then Vulkan.
+ * Overrides: HPA_BACKEND=vulkan|opengles|metal|d3d12|<dawn backend>, HPA_ADAPTER=<name substring>.
  */
 
 export type DawnInstance = ReturnType<typeof create>;
@@ -83,10 +84,13 @@ function attempts(): Attempt[] {
     options: ['backend=opengles', ...extra],
     env: { EGL_PLATFORM: 'surfaceless' },
   };
-  if (!forced) return [vulkan, gles];
+  // Each platform's native API first: Metal on macOS, Direct3D 12 on Windows (Vulkan after
+  // it, for drivers that have both); Linux has Vulkan, then GLES for llvmpipe or old GPUs.
+  const native = (backend: string): Attempt => ({ backend, featureLevel: 'core', options: [`backend=${backend}`, ...extra] });
+  if (!forced) return process.platform === 'darwin' ? [native('metal')] : process.platform === 'win32' ? [native('d3d12'), vulkan] : [vulkan, gles];
   if (forced === 'vulkan') return [vulkan];
   if (forced === 'opengles' || forced === 'gles') return [gles];
-  return [{ backend: forced, featureLevel: 'core', options: [`backend=${forced}`, ...extra] }];
+  return [native(forced)];
 }
 
 function summarize(adapter: GPUAdapter, attempt: Attempt): AdapterSummary {
@@ -132,7 +136,7 @@ function noAdapterError(failures: string[]): Error {
     `no WebGPU adapter could be opened (tried ${failures.join('; ')}). ` +
       'On a machine without a GPU, install Mesa >= 24 software Vulkan (lavapipe): run `bash .ci/setup`, ' +
       'which on Debian 12 takes mesa-vulkan-drivers from bookworm-backports; with a GPU, install its Vulkan driver. ' +
-      'HPA_BACKEND=vulkan|opengles and HPA_ADAPTER=<name> pick one explicitly.',
+      'HPA_BACKEND=vulkan|opengles and HPA_ADAPTER=<name> pick one explicitly; the README\'s "No adapter found" has more.',
   );
 }
 
