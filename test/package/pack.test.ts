@@ -5,7 +5,7 @@
  * (no skipLibCheck).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,14 @@ try {
 console.log(JSON.stringify({ before, after, refused }));
 `;
 
+/** The README's library example, as a user would paste it. */
+function readmeExample(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const m = /<!-- api-example:start[^>]*-->\s*```ts\n([\s\S]*?)```\s*<!-- api-example:end -->/.exec(readme);
+  if (!m) throw new Error('README.md: no api-example block');
+  return m[1];
+}
+
 beforeAll(() => {
   // dist/ is current (test/global-setup.ts); pack it as it is.
   const packed = JSON.parse(execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', project], { cwd: ROOT, encoding: 'utf8' }));
@@ -60,6 +68,7 @@ beforeAll(() => {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   execFileSync(npm, ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', '--loglevel=error'], { cwd: project, stdio: 'pipe' });
   writeFileSync(join(project, 'consumer.ts'), CONSUMER);
+  writeFileSync(join(project, 'readme-example.ts'), readmeExample());
   writeFileSync(join(project, 'import-only.mjs'), IMPORT_ONLY);
   writeFileSync(
     join(project, 'tsconfig.json'),
@@ -74,7 +83,7 @@ beforeAll(() => {
         typeRoots: [join(ROOT, 'node_modules', '@types')],
         types: ['node'],
       },
-      files: ['consumer.ts'],
+      files: ['consumer.ts', 'readme-example.ts'],
     }),
   );
 }, 120_000);
@@ -95,6 +104,15 @@ describe('the packed package', () => {
     expect(r.labels).toBe(19);
     expect(r.blend).toBe('red,green,blue');
     expect(r.adapter.length).toBeGreaterThan(0);
+  });
+
+  it("the README's library example type-checks (above) and runs: one EfficientNet-B0 training step", () => {
+    const run = spawnSync(process.execPath, ['readme-example.js'], { cwd: project, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const m = /^loss (\S+)$/m.exec(run.stdout);
+    expect(m, run.stdout).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(0);
+    expect(Number(m![1])).toBeLessThan(5);
   });
 
   it('imports with no side effects; only acquiring a device throws, with its advice, where no adapter exists', () => {
