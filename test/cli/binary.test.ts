@@ -64,6 +64,22 @@ describe('the hpa-engine binary', () => {
   });
 });
 
+describe('Ctrl-C in a command with no stop of its own', () => {
+  it('exits 130 (the child dies of SIGINT, the filtering parent reports 128 + 2)', async () => {
+    const child = spawn(process.execPath, [MAIN, 'smoke', '--steps', '100000'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (d) => {
+        const first = !stdout.includes('step');
+        stdout += d;
+        if (first && stdout.includes('step')) process.kill(-child.pid!, 'SIGINT');
+      });
+      child.on('close', (c) => resolve(c));
+    });
+    expect(code).toBe(130);
+  });
+});
+
 describe('the Dawn warning filter', () => {
   it('drops exactly the limit warnings, holds back nothing else, and passes partial lines on at once', () => {
     const seen: string[] = [];

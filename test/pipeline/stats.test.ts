@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { barChart, Canvas, lineChart, niceTicks, PALETTE, type Picture } from '../../pipeline/chart.js';
@@ -6,6 +6,7 @@ import { decodeGray } from '../../pipeline/png.js';
 import { datasetStats, formatStatsTable, labelStats } from '../../pipeline/stats.js';
 import { tempDir } from './fixtures.js';
 import { sharedFile } from '../helpers/shared-data.js';
+import { cli } from '../cli/run-cli.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -28,6 +29,21 @@ describe('label statistics', () => {
     const table = formatStatsTable(s);
     expect(table).toMatch(/\n\s+0 {2}Nucleoplasm\s+1\s+2\s+50\.0%/);
     expect(table).toMatch(/4 images; labels per image: 1: 3, 2: 1/);
+  });
+
+  it('the stats command: a table by default, the counts with --json, a chart only when asked', async () => {
+    writeFileSync(join(dir, 'train.csv'), 'ID,Label\na,0\nb,0|16\nc,16\n');
+    const table = await cli('stats', '--data', dir);
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(/3 images; labels per image: 1: 2, 2: 1/);
+    const j = JSON.parse((await cli('stats', '--data', dir, '--json')).out);
+    expect(j).toMatchObject({ images: 3, perImage: [0, 2, 1], chart: null });
+    expect(j.rows[16]).toMatchObject({ label: 16, single: 1, all: 2 });
+    expect(readdirSync(dir)).toEqual(['train.csv']);
+    const chart = join(dir, 'c.png');
+    expect((await cli('stats', '--data', dir, '--chart', chart)).code).toBe(0);
+    const again = await cli('stats', '--data', dir, '--chart', chart);
+    expect(again).toMatchObject({ code: 1, err: [`hpa-engine: ${chart}: already exists (use --force to replace it)`] });
   });
 
   it('the stats command writes a chart, and will not overwrite one unasked', () => {

@@ -14,6 +14,8 @@ import { predictDataset } from '../../pipeline/predict/predict.js';
 import { TRAIN_DEFAULTS } from '../../pipeline/train/options.js';
 import { BEST, trainRun } from '../../pipeline/train/run.js';
 import { useEngine } from '../helpers/engine.js';
+import { initEngine } from '../../engine/index.js';
+import { cli } from '../cli/run-cli.js';
 
 useEngine();
 
@@ -68,3 +70,19 @@ describe('predict with trained checkpoints', () => {
     bare.dispose();
   });
 });
+
+describe('hpa-engine predict', () => {
+  it('--json: the summary as one JSON document on stdout, the run log on stderr', async () => {
+    const out = join(base, 'cli-predicted');
+    const r = await cli('predict', '--data', data, '--image-model', best, '--tile-model', best, '--tile-size', '64', '--batch', '4', '--out', out, '--json');
+    // The command opens and closes the engine itself; give this file's back.
+    await initEngine();
+    expect(r.code, r.err.join('\n')).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ fields: 6, rows: 6, weight: 0.5, submission: join(out, 'submission.csv'), scores: join(out, 'scores.json'), masks: join(out, 'masks') });
+    expect(j.cells).toBeGreaterThan(6);
+    expect(readSubmission(j.submission)).toHaveLength(6);
+    expect(r.err.some((l) => l.startsWith('predict: 6 fields of'))).toBe(true);
+  });
+});
+

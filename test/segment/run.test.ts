@@ -6,6 +6,7 @@ import { segmentDataset } from '../../pipeline/segment/run.js';
 import { readLabelPng, writeLabelPng, type FieldInfo } from '../../pipeline/segment/output.js';
 import { tempDir } from '../pipeline/fixtures.js';
 import { CARTOON, cartoonField } from './fixtures.js';
+import { cli } from '../cli/run-cli.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -56,6 +57,19 @@ describe('segmentDataset', () => {
     // Its own output as the reference: a perfect score.
     const self = segmentDataset({ data, out: join(dir, 'seg2'), ids: ['fb'], scale: 0.5, compare: out });
     expect(self.overall!.f1).toBe(1);
+  });
+
+  it('the segment command with --compare --json: one JSON document on stdout, progress on stderr', async () => {
+    const { data, truth } = writeDataset();
+    const r = await cli('segment', '--data', data, '--out', join(dir, 'seg'), '--scale', '0.5', '--compare', truth, '--json');
+    expect(r.code, r.err.join('\n')).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.fields.map((f: { id: string }) => f.id)).toEqual(['fa', 'fb']);
+    expect(j.fields[0]).toMatchObject({ cells: 6, border: 1 });
+    expect(j.fields[0].comparison).toMatchObject({ id: 'fa', reference: 6 });
+    expect(j.overall).toMatchObject({ id: 'overall', reference: 12 });
+    expect(j.overall.f1).toBeGreaterThanOrEqual(0.9);
+    expect(r.err.some((l) => /^fa: 6 cells/.test(l))).toBe(true);
   });
 
   it('refuses to overwrite without force, and says which file', () => {
