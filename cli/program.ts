@@ -9,6 +9,9 @@
  *     result goes to stdout as JSON and progress lines to stderr.
  * pipeline/ and models/ take typed options and never name a flag. See cli/README.md.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { describeError, EXIT } from './errors.js';
 import { HELP_STYLE } from './help.js';
@@ -40,10 +43,21 @@ const COMMANDS: Array<(program: Command) => void> = [
   registerDemo,
 ];
 
+/** This package's version: its package.json is the nearest one above (cli/ in the sources,
+ * dist/cli/ when built). */
+function version(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command()
     .name('hpa-engine')
     .description('Protein localisation in Human Protein Atlas cells, on a WebGPU tensor engine')
+    .version(version(), '--version', 'print the version')
     .option('--verbose', "stack traces on errors, and Dawn's own warnings")
     // Errors come back as exceptions (runCli prints them in one line), settings that every
     // command added afterwards inherits.

@@ -162,6 +162,19 @@ describe('the program', () => {
     expect((await cli()).code).toBe(2);
   });
 
+  it('--version prints the package version and exits 0', async () => {
+    const version = (await import('../../package.json', { with: { type: 'json' } })).default.version;
+    const spy: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((s: string) => (spy.push(s), true)) as typeof process.stdout.write;
+    try {
+      expect((await cli('--version')).code).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(spy.join('')).toBe(`${version}\n`);
+  });
+
   it('--help exits 0, and shows every default in one style', async () => {
     expect((await cli('train', '--help')).code).toBe(0);
     for (const c of buildProgram().commands) {
