@@ -71,11 +71,18 @@ export function buildProgram(): Command {
 export interface CliIo {
   /** Where error lines go (stderr). */
   error(line: string): void;
+  /** Where commander writes help and the version (stdout, and stderr for help after an error). */
+  writeOut?: (s: string) => void;
+  writeErr?: (s: string) => void;
 }
 
 /** Runs one command line (`argv` as process.argv gives it) and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = { error: (l) => process.stderr.write(`${l}\n`) }): Promise<number> {
   const program = buildProgram();
+  if (io.writeOut || io.writeErr) {
+    const out = { writeOut: io.writeOut, writeErr: io.writeErr };
+    for (const c of [program, ...program.commands]) c.configureOutput({ ...c.configureOutput(), ...Object.fromEntries(Object.entries(out).filter(([, v]) => v)) });
+  }
   const args = argv.slice(2);
   const name = args.find((a) => !a.startsWith('-'));
   const command = program.commands.find((c) => c.name() === name)?.name();
