@@ -131,7 +131,7 @@ function efficientNetConvCases(): KernelCase[] {
 const CASE_GROUPS: (() => KernelCase[])[] = [efficientNetConvCases, trainingKernelCases];
 
 /** GFLOP/s of the engine's matmul at 1024^3: the compute peak the table is measured against. */
-async function matmulPeak(budgetMs: number): Promise<{ ms: number; gflops: number }> {
+export async function matmulPeak(budgetMs: number): Promise<{ ms: number; gflops: number }> {
   const [a, b] = [randomTensor([1024, 1024], 1), randomTensor([1024, 1024], 2)];
   const ms = await timeCall(() => E.matmul(a, b).dispose(), budgetMs);
   a.dispose();

@@ -1,5 +1,6 @@
 import { Tensor, shapeStr, type Storage } from './tensor.js';
 import { keep, tidy } from './scope.js';
+import { currentLayer, setLayer } from './profiler.js';
 
 /**
  * The tape. Each op that sees an input requiring grad records a Node holding the inputs'
@@ -36,6 +37,8 @@ export class Node {
   freed = false;
   readonly edges: Edge[];
   readonly inputShapes: (readonly number[])[];
+  /** The profiler's layer at record time; backward's dispatches are charged to it too. */
+  readonly layer = currentLayer();
 
   constructor(
     readonly op: string,
@@ -158,7 +161,13 @@ export function runBackward(root: Tensor, opts: BackwardOptions, ops: SweepOps):
     // Gradients are accumulated in place, so each must own its buffer: a backward that
     // passes gy through (add) or returns one tensor twice gets copies.
     const gin = tidy(() => {
-      const raw = noGrad(() => node.runBackward(gy));
+      const outer = setLayer(node.layer);
+      let raw: (Tensor | null)[];
+      try {
+        raw = noGrad(() => node.runBackward(gy));
+      } finally {
+        setLayer(outer);
+      }
       const seen = new Set<Storage>([gy.storage]);
       return raw.map((g) => {
         if (!g) return g;

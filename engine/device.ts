@@ -76,7 +76,9 @@ const WANTED_FEATURES = ['subgroups', 'shader-f16', 'timestamp-query'] as const;
 function attempts(): Attempt[] {
   const forced = process.env.HPA_BACKEND?.trim();
   const adapterName = process.env.HPA_ADAPTER?.trim();
-  const extra = adapterName ? [`adapter=${adapterName}`] : [];
+  // Dawn rounds timestamps to 64 us by default (a browser's guard against timing attacks);
+  // the profiler times kernels of a few us, and a local program has nothing to guard.
+  const extra = [...(adapterName ? [`adapter=${adapterName}`] : []), 'disable-dawn-features=timestamp_quantization'];
   const vulkan: Attempt = { backend: 'vulkan', featureLevel: 'core', options: ['backend=vulkan', ...extra] };
   const gles: Attempt = {
     backend: 'opengles',

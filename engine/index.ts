@@ -44,3 +44,4 @@ export { Optimizer, type OptimizerState, type Params } from './optim/optimizer.j
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
 export { SGD, type SgdOptions } from './optim/sgd.js';
 export { clipGradNorm } from './optim/clip-grad-norm.js';
+export { profile, withLayer, kernelFamily, sumBy, type ProfiledDispatch, type ProfileTotal } from './profiler.js';

@@ -1,6 +1,7 @@
 import { acquireDevice, type GpuContext } from './device.js';
 import { BufferPool } from './buffer-pool.js';
 import type { Kernel } from '../kernels/kernel.js';
+import type { Profiler } from './profiler.js';
 
 /**
  * The backend surface: buffers, dispatch, read. Dispatches are recorded into one command
@@ -31,6 +32,8 @@ export class Runtime {
   private lastKey = '';
   /** Counters for benchmarks and tests. */
   stats = { dispatches: 0, submits: 0, reads: 0, pipelines: 0 };
+  /** While set (engine/profiler.ts's profile()), each dispatch gets a timed pass of its own. */
+  profiler: Profiler | null = null;
 
   constructor(readonly ctx: GpuContext) {
     this.device = ctx.device;
@@ -76,11 +79,12 @@ export class Runtime {
       entries.push({ binding: buffers.length, resource: { buffer: this.uniformBuffer, offset, size: bytes } });
     }
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.computePass();
+    const pass = this.profiler ? this.timedPass(this.profiler.timestampWrites(kernel, buffers)) : this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     const [x, y, z] = kernel.workgroups;
     pass.dispatchWorkgroups(x, y, z);
+    if (this.profiler) this.commandEncoder(); // ends the timed pass
     this.lastKey = kernel.key;
     this.pendingDispatches++;
     this.stats.dispatches++;
@@ -92,6 +96,11 @@ export class Runtime {
       this.encoder ??= this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
     }
+    return this.pass;
+  }
+
+  private timedPass(timestampWrites: GPUComputePassTimestampWrites): GPUComputePassEncoder {
+    this.pass = this.commandEncoder().beginComputePass({ timestampWrites });
     return this.pass;
   }
 

@@ -30,6 +30,11 @@ export interface ConvDims {
   groups: number;
 }
 
+/** Multiply-adds x 2 of one pass (forward, grad-input and grad-weight all do the same count). */
+export function convFlops(d: ConvDims): number {
+  return 2 * d.N * d.OH * d.OW * d.Cout * d.KH * d.KW * (d.Cin / d.groups);
+}
+
 export function convDimsKey(d: ConvDims): string {
   return [d.N, d.H, d.W, d.Cin, d.OH, d.OW, d.Cout, d.KH, d.KW, d.SH, d.SW, d.padTop, d.padLeft, d.groups].join(',');
 }
@@ -139,6 +144,7 @@ export function conv2dForwardKernel(d: ConvDims, bias: boolean): Kernel {
   return {
     key: `conv2d:fwd:${convDimsKey(d)}:${bias}`,
     code,
+    flops: convFlops(d),
     workgroups: grid1d(Math.ceil(total / WG)),
   };
 }
@@ -223,7 +229,7 @@ export function conv2dGradInputKernel(d: ConvDims): Kernel {
   }
   ${store.join('\n  ')}
 }`;
-  return { key: `conv2d:dx:${convDimsKey(d)}`, code, workgroups: grid1d(Math.ceil(total / WG)) };
+  return { key: `conv2d:dx:${convDimsKey(d)}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: convFlops(d) };
 }
 
 /** How the N*OH output rows are cut into chunks for a two-pass weight gradient. */
@@ -328,6 +334,7 @@ export function conv2dGradWeightKernel(d: ConvDims, split: RowSplit): Kernel {
   return {
     key: `conv2d:dw:${convDimsKey(d)}:${split.rowsPerChunk}`,
     code,
+    flops: convFlops(d),
     workgroups: grid1d(Math.ceil(total / WG)),
   };
 }

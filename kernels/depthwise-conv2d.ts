@@ -31,6 +31,16 @@ function key(d: DepthwiseDims): string {
 
 const range = (n: number) => [...Array(n).keys()];
 
+/** Multiply-adds x 2 of one pass (forward, grad-input and grad-weight do the same count). */
+export function depthwiseFlops(d: DepthwiseDims): number {
+  return 2 * d.N * d.OH * d.OW * d.C * d.KH * d.KW;
+}
+
+/** Bytes a pass must move at least: the input map, the output map and the weights once each. */
+export function depthwiseBytes(d: DepthwiseDims, extraWeights = 0): number {
+  return 4 * (d.N * d.H * d.W * d.C + d.N * d.OH * d.OW * d.C + d.KH * d.KW * d.C + extraWeights);
+}
+
 /** Pixels per thread along W. */
 const PX = 4;
 
@@ -145,7 +155,7 @@ export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, rowsPerT
   let iw0 = ow0 * ${d.SW} - ${d.padLeft};
   ${lines.join('\n  ')}
 }`;
-  return { key: `dwconv:fwd:${key(d)}:${bias}:${PY}`, code, workgroups: grid1d(Math.ceil(total / WG)) };
+  return { key: `dwconv:fwd:${key(d)}:${bias}:${PY}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d, bias ? d.C : 0) };
 }
 
 /**
@@ -220,7 +230,7 @@ export function depthwiseGradInputKernel(d: DepthwiseDims, rowsPerThread = FWD_R
   let ow0 = b * ${QX / d.SW};
   ${lines.join('\n  ')}
 }`;
-  return { key: `dwconv:dx:${key(d)}:${PY}`, code, workgroups: grid1d(Math.ceil(total / WG)) };
+  return { key: `dwconv:dx:${key(d)}:${PY}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d) };
 }
 
 /**
@@ -315,7 +325,7 @@ export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit): Ke
   }
   ${stores.join('\n  ')}
 }`;
-  return { key: `dwconv:dw:${key(d)}:${split.rowsPerChunk}`, code, workgroups: grid1d(Math.ceil(total / WG)) };
+  return { key: `dwconv:dw:${key(d)}:${split.rowsPerChunk}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d, (split.chunks - 1) * d.KH * d.KW * d.C) };
 }
 
 /**
@@ -367,5 +377,5 @@ function gradWeightRowKernel(d: DepthwiseDims, split: RowSplit): Kernel {
   }
   ${range(d.KW).map((kw) => `P[(s * ${d.KH * d.KW} + kh * ${d.KW} + ${kw}) * ${NC} + cq] = a_${kw};`).join('\n  ')}
 }`;
-  return { key: `dwconv:dw:${key(d)}:${split.rowsPerChunk}`, code, workgroups: grid1d(Math.ceil(total / WG)) };
+  return { key: `dwconv:dw:${key(d)}:${split.rowsPerChunk}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d, (split.chunks - 1) * d.KH * d.KW * d.C) };
 }

@@ -12,6 +12,10 @@ export interface Kernel {
   workgroups: [number, number, number];
   /** Packed per-dispatch parameters (16-byte aligned size), bound after the buffers. */
   uniforms?: ArrayBuffer;
+  /** Multiply-adds x 2 of one dispatch, where the kernel is compute-bound (the profiler's % of the matmul peak). */
+  flops?: number;
+  /** Bytes one dispatch must read and write at least (the profiler's % of the copy peak); else it sums the bound buffers. */
+  bytes?: number;
 }
 
 /** Splits a 1-D workgroup count over x and y so neither exceeds the 65535 limit. */

@@ -13,6 +13,10 @@ export { MATMUL_VARIANTS, type MatmulParams, type MatmulVariant } from './matmul
  */
 export function matmulKernel(p: MatmulParams): Kernel {
   if (p.M < 1 || p.N < 1 || p.batch < 1) throw new Error(`matmul: empty output ${p.batch}x${p.M}x${p.N}`);
+  return { ...variantKernel(p), flops: 2 * p.M * p.N * p.K * p.batch };
+}
+
+function variantKernel(p: MatmulParams): Kernel {
   switch (p.variant) {
     case 'subgroup':
       return matmulSubgroupKernel(p);

@@ -1,4 +1,4 @@
-import { dropout, globalAvgPool, Rng, type Padding, type Tensor } from '../engine/index.js';
+import { dropout, globalAvgPool, Rng, withLayer, type Padding, type Tensor } from '../engine/index.js';
 import type { EfficientNetConfig } from './efficientnet-config.js';
 import { Container, Module } from './module.js';
 import { BatchNorm2d } from './nn/batch-norm2d.js';
@@ -52,17 +52,20 @@ export class EfficientNet extends Module {
     if (x.rank !== 4 || x.shape[3] !== c.inChannels) {
       throw new Error(`EfficientNet-${c.name.toUpperCase()}: input ${x.describe()} must be NHWC with ${c.inChannels} channels`);
     }
-    let h = this.stem.forward(x);
+    // layer names are for the GPU profile (engine/profiler.ts); they cost a string assignment
+    let h = withLayer('stem', () => this.stem.forward(x));
     const step = (next: Tensor): void => {
       h.dispose();
       h = next;
     };
-    for (const b of this.blocks) step(b.forward(h, this.rng));
-    step(this.head.forward(h));
-    step(globalAvgPool(h));
-    if (this.training && c.scaling.dropout > 0) step(dropout(h, c.scaling.dropout, this.rng));
-    const logits = this.classifier.forward(h);
-    h.dispose();
-    return logits;
+    this.blocks.forEach((b, i) => step(withLayer(`block${i + 1}`, () => b.forward(h, this.rng))));
+    step(withLayer('head', () => this.head.forward(h)));
+    return withLayer('classifier', () => {
+      step(globalAvgPool(h));
+      if (this.training && c.scaling.dropout > 0) step(dropout(h, c.scaling.dropout, this.rng));
+      const logits = this.classifier.forward(h);
+      h.dispose();
+      return logits;
+    });
   }
 }
