@@ -22,9 +22,13 @@ export interface BnPlan {
   R: number;
 }
 
-/** Enough chunks to fill a large GPU (~16K threads) while each thread still sums >= 16 rows. */
-export function bnPlan(M: number, L: ChannelLayout): BnPlan {
-  const P0 = Math.max(1, Math.min(Math.ceil(M / 16), Math.ceil(16384 / L.CV), 4096));
+/**
+ * Enough chunks to give about `targetThreads` threads (a large GPU wants ~16K) while each
+ * thread still sums >= 16 rows. The block size is this parameter: fewer threads mean longer
+ * rows per thread and fewer partials for the combining pass.
+ */
+export function bnPlan(M: number, L: ChannelLayout, targetThreads = 16384): BnPlan {
+  const P0 = Math.max(1, Math.min(Math.ceil(M / 16), Math.ceil(targetThreads / L.CV), 4096));
   const R = Math.ceil(M / P0);
   return { M, L, P: Math.ceil(M / R), R };
 }

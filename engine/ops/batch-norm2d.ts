@@ -27,6 +27,36 @@ export interface BatchNorm2dOptions {
 
 const OP = 'batchNorm2d';
 
+let forcedThreads: number | null = null;
+
+/**
+ * Forces the statistics' thread target (bnPlan's block size) for every later call, or
+ * restores the built-in rule with null: tests run each plan this way, and a tuner may set it.
+ */
+export function forceBatchNormThreads(threads: number | null): void {
+  if (threads !== null && !(Number.isInteger(threads) && threads >= 1)) throw new Error(`batchNorm2d: thread target ${threads} must be a positive integer`);
+  forcedThreads = threads;
+}
+
+/**
+ * Threads the two-pass statistics aim for. A real GPU wants ~16K; on a CPU adapter that many
+ * leaves thousands of partials whose combining pass (a workgroup per channel reducing in
+ * workgroup memory, slow on lavapipe) cost as much as the statistics themselves;
+ * HPA_BN_THREADS=<n> overrides.
+ */
+function bnTargetThreads(): number {
+  if (forcedThreads !== null) return forcedThreads;
+  const env = process.env.HPA_BN_THREADS;
+  if (env) {
+    const n = Number(env);
+    if (!(Number.isInteger(n) && n >= 1)) throw new Error(`HPA_BN_THREADS='${env}' must be a positive integer`);
+    return n;
+  }
+  return runtime().ctx.summary.isSoftware ? SOFTWARE_THREADS : 16384;
+}
+
+const SOFTWARE_THREADS = 2048;
+
 function dispatch(kernel: BoundKernel, buffers: Record<string, GPUBuffer>): void {
   runtime().dispatch(kernel, bindBuffers(OP, kernel, buffers));
 }
@@ -64,7 +94,7 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean:
   const stats = empty([2, C]);
   const y = empty(x.shape);
   if (x.size > 0) {
-    const plan = bnPlan(M, L);
+    const plan = bnPlan(M, L, bnTargetThreads());
     if (training) {
       const part = empty([plan.P, 2, C]);
       dispatch(bnStatsPartialKernel(plan), { x: xb, part: part.buffer });
@@ -90,7 +120,7 @@ function bnBackward(x: Tensor, stats: Tensor, gamma: Tensor, beta: Tensor, gy: T
   const C = gamma.shape[0];
   const M = x.size / C;
   const L = channelLayout(C);
-  const plan = bnPlan(M, L);
+  const plan = bnPlan(M, L, bnTargetThreads());
   const dx = empty(x.shape);
   const dgamma = empty([C]);
   const dbeta = empty([C]);

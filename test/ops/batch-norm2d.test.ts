@@ -119,6 +119,58 @@ describe('batchNorm2d training vs the tfjs oracle', () => {
   }
 });
 
+// Every statistics plan any adapter can get, forced: a real GPU's 16K-thread target (a
+// workgroup per channel combines >64 partials), the software adapters' 2048, a handful of
+// chunks summed by one thread per channel, and a single chunk.
+describe('batchNorm2d under each forced thread target (bnPlan block size)', () => {
+  for (const threads of [16384, 2048, 24, 1]) {
+    for (const shape of [[2, 33, 32, 4], [4, 9, 9, 16]]) {
+      it(`${threads} threads: forward, running stats and gradients vs tfjs ${JSON.stringify(shape)}`, async () => {
+        E.forceBatchNormThreads(threads);
+        try {
+          const C = shape[3];
+          const p = params(C);
+          const x = f32(randn(shape, rng, 1.5));
+          const dy = f32(randn(shape, rng));
+          const tf = await tfBatchNormTrain(x, p.gamma, p.beta, 1e-5, dy);
+          const ref = batchNorm2dTrain(x, p.gamma, p.beta, p.rm, p.rv);
+          const [xg, gg, bg, rv] = [toGpu(x, true), toGpu(p.gamma, true), toGpu(p.beta, true), toGpu(p.rv)];
+          const y = E.batchNorm2d(xg, gg, bg, toGpu(p.rm), rv, { training: true });
+          E.backward(y, { grad: toGpu(dy) });
+          expectClose(await toRef(y), tf.y, 1e-4, 'y vs tf');
+          expectClose(await toRef(rv), ref.runningVar, 1e-5, 'running var');
+          expectClose(await toRef(xg.grad!), tf.dx, 1e-4, 'dx vs tf');
+          expectClose(await toRef(gg.grad!), tf.dgamma, 1e-4, 'dgamma vs tf');
+          expectClose(await toRef(bg.grad!), tf.dbeta, 1e-4, 'dbeta vs tf');
+        } finally {
+          E.forceBatchNormThreads(null);
+        }
+      });
+    }
+    it(`${threads} threads: gradcheck with fused swish [3, 4, 4, 8]`, async () => {
+      E.forceBatchNormThreads(threads);
+      try {
+        const p = params(8);
+        const [rm, rv] = [toGpu(p.rm), toGpu(p.rv)];
+        await gradcheck({
+          name: 'batchNorm2d train forced plan',
+          inputs: [randn([3, 4, 4, 8], rng, 2), p.gamma, p.beta],
+          gpu: ([x, g, b]) => E.batchNorm2d(x, g, b, rm, rv, { training: true, swish: true }),
+          ref: ([x, g, b]) => swish(batchNorm2dTrain(x, g, b, p.rm, p.rv).y),
+          gradTol: 2e-4,
+        });
+      } finally {
+        E.forceBatchNormThreads(null);
+      }
+    });
+  }
+
+  it('refuses a thread target that is not a positive integer, in one line', () => {
+    expect(() => E.forceBatchNormThreads(0)).toThrow(/^batchNorm2d: thread target 0 must be a positive integer$/);
+    expect(() => E.forceBatchNormThreads(2.5)).toThrow(/^batchNorm2d: thread target 2.5 must be a positive integer$/);
+  });
+});
+
 describe('batchNorm2d bad input', () => {
   it('names the op and the shapes', () => {
     const x = E.zeros([2, 3, 3, 4]);
