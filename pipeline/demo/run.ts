@@ -16,6 +16,9 @@ import { refuseNonEmpty } from '../../engine/io/refuse-overwrite.js';
 export interface DemoOptions {
   out: string;
   quick?: boolean;
+  /** Also train a tile model on the synthetic cells' true labels (which no Kaggle user has)
+   * and report it apart, as an upper bound for the weak-label tile model. */
+  truthTiles?: boolean;
   force?: boolean;
   log?: (line: string) => void;
   progressStream?: ProgressStream;
@@ -23,12 +26,21 @@ export interface DemoOptions {
   preset?: Partial<DemoPreset>;
 }
 
+/** Cell-level mAP of the test fields for tile weight 0 (image only), 1 (tile only) and 0.5 (fused). */
+export interface DemoMap {
+  image: number | null;
+  tile: number | null;
+  fused: number | null;
+}
+
 export interface DemoResult {
   imageValF1: number;
+  /** The tile model trained on weak labels: each tile carries its image's labels, as Kaggle gives them. */
   tileValF1: number;
   segmentationF1: number;
-  /** Cell-level mAP of the test fields for tile weight 0 (image only), 1 (tile only) and 0.5 (fused). */
-  mAP: { image: number | null; tile: number | null; fused: number | null };
+  mAP: DemoMap;
+  /** With truthTiles: the tile model trained on the true cell labels, fused with the same image model. */
+  truthTiles?: { tileValF1: number; mAP: DemoMap };
   seconds: number;
   paths: Record<string, string>;
 }
@@ -38,11 +50,16 @@ function valF1(r: TrainResult): number {
   return (last.val ?? last.train).f1;
 }
 
+/** Which labels a tile carries: its image's (weak, what Kaggle gives) or its true cell's. */
+type TileLabels = 'weak' | 'truth';
+
 /**
- * The whole workflow on synthetic fields that carry cell-level truth.
- * synth (train and held-out test fields) -> train the image model -> segment -> tiles ->
- * train the tile model -> segment the test fields -> predict (fused) -> evaluate, with the
- * tile-weight sweep from the cached scores. Expects the engine to be initialised.
+ * The whole workflow on synthetic fields that carry cell-level truth, with the labels a
+ * Kaggle user has: image labels for the image model, and the same image labels on every
+ * tile for the tile model. synth (train and held-out test fields) -> train the image model
+ * -> segment -> tiles -> train the tile model -> segment the test fields -> predict (fused)
+ * -> evaluate, with the tile-weight sweep from the cached scores. With truthTiles the tile
+ * stages run a second time on true cell labels. Expects the engine to be initialised.
  */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const log = o.log ?? ((l: string) => console.log(l));
@@ -50,7 +67,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   refuseNonEmpty(o.out, o.force);
   const t0 = performance.now();
   const at = (name: string) => join(o.out, name);
-  const paths = {
+  const dirs = {
     train: at('train'),
     test: at('test'),
     imageRun: at('image-run'),
@@ -60,12 +77,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     segTest: at('seg-test'),
     predict: at('predict'),
   };
+  const paths: Record<string, string> = { ...dirs };
   const step = (s: string) => log(`\n== ${s} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   const force = o.force;
 
   step(`synth: ${p.trainFields} training and ${p.testFields} test fields of ${p.fieldSize} px`);
-  writeSynthDataset(paths.train, { images: p.trainFields, size: p.fieldSize, seed: p.seed, force });
-  writeSynthDataset(paths.test, { images: p.testFields, size: p.fieldSize, seed: p.seed + 1000, force });
+  writeSynthDataset(dirs.train, { images: p.trainFields, size: p.fieldSize, seed: p.seed, force });
+  writeSynthDataset(dirs.test, { images: p.testFields, size: p.fieldSize, seed: p.seed + 1000, force });
 
   const train = async (data: string, out: string, t: DemoPreset['image']) =>
     trainRun({
@@ -75,67 +93,88 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       progressStream: o.progressStream,
     });
 
-  step(`train the image model: EfficientNet-B0, ${p.image.size} px, ${p.image.epochs} epochs`);
-  const image = await train(paths.train, paths.imageRun, p.image);
+  step(`train the image model: EfficientNet-B0, ${p.image.size} px, ${p.image.epochs} epochs, on image labels`);
+  const image = await train(dirs.train, dirs.imageRun, p.image);
 
   step('segment the training fields');
-  segmentDataset({ data: paths.train, out: paths.segTrain, force });
-  step('tiles: one per segmented cell, other cells masked, labelled with its true cell\'s labels');
-  // Other cells masked out: a tile then shows one cell's protein, which is what its label describes.
-  const tileOptions = { size: p.tile.size, margin: 0, maskOthers: true };
-  const tiles = makeTiles({ data: paths.train, seg: paths.segTrain, out: paths.tiles, ...tileOptions, truthLabels: true, force });
-  log(`${tiles.tiles} tiles`);
-
-  step(`train the tile model: EfficientNet-B0, ${p.tile.size} px, ${p.tile.epochs} epochs`);
-  const tile = await train(paths.tiles, paths.tileRun, p.tile);
-
+  segmentDataset({ data: dirs.train, out: dirs.segTrain, force });
   step('segment the test fields, scored against their true cells');
-  const seg = segmentDataset({ data: paths.test, out: paths.segTest, compare: paths.test, force });
+  const seg = segmentDataset({ data: dirs.test, out: dirs.segTest, compare: dirs.test, force });
   const segmentationF1 = seg.overall?.f1 ?? seg.fields[0].comparison!.f1;
 
-  step('predict the test fields: image and tile scores fused per cell (w = 0.5)');
-  const scorers: ModelScorer[] = [];
-  let predicted: PredictResult;
-  try {
-    const imageScorer = scorerFromCheckpoint(join(paths.imageRun, BEST));
-    scorers.push(imageScorer);
-    const tileScorer = scorerFromCheckpoint(join(paths.tileRun, BEST), p.tile.batch);
-    scorers.push(tileScorer);
-    predicted = await predictDataset({ data: paths.test, out: paths.predict, seg: paths.segTest, image: imageScorer, tile: tileScorer, weight: 0.5, tileOptions, force, log: () => {} });
-  } finally {
-    for (const s of scorers) s.dispose();
-  }
-
-  step('evaluate: cell-level mAP at mask IoU 0.6, and the tile-weight sweep');
-  const fused: EvalResult = evaluateSubmission(predicted.submission, paths.test);
-  const sweep = sweepFusion(readScores(predicted.scores), paths.test, SWEEP_WEIGHTS);
-  log(formatSweepTable(sweep));
-  const mapAt = (w: number) => sweep.find((r) => Math.abs(r.weight - w) < 1e-9)!.result.mAP;
-  const result: DemoResult = {
-    imageValF1: valF1(image),
-    tileValF1: valF1(tile),
-    segmentationF1,
-    mAP: { image: mapAt(0), tile: mapAt(1), fused: fused.mAP },
-    seconds: (performance.now() - t0) / 1000,
-    paths: { ...paths, submission: predicted.submission, scores: predicted.scores },
+  // Other cells masked out: a tile then shows one cell's protein, which is what its label describes.
+  const tileOptions = { size: p.tile.size, margin: 0, maskOthers: true };
+  /** tiles -> tile model -> predict the test fields -> evaluate with the sweep. */
+  const tileStage = async (labels: TileLabels, to: { tiles: string; tileRun: string; predict: string }) => {
+    const what = labels === 'weak' ? "its image's labels (weak, as Kaggle gives them)" : "its true cell's labels (synthetic truth: an upper bound)";
+    step(`tiles: one per segmented cell, other cells masked, labelled with ${what}`);
+    const tiles = makeTiles({ data: dirs.train, seg: dirs.segTrain, out: to.tiles, ...tileOptions, truthLabels: labels === 'truth', force });
+    log(`${tiles.tiles} tiles`);
+    step(`train the tile model: EfficientNet-B0, ${p.tile.size} px, ${p.tile.epochs} epochs, on ${labels} tile labels`);
+    const tile = await train(to.tiles, to.tileRun, p.tile);
+    step(`predict the test fields: image and ${labels}-label tile scores fused per cell (w = 0.5)`);
+    const scorers: ModelScorer[] = [];
+    let predicted: PredictResult;
+    try {
+      const imageScorer = scorerFromCheckpoint(join(dirs.imageRun, BEST));
+      scorers.push(imageScorer);
+      const tileScorer = scorerFromCheckpoint(join(to.tileRun, BEST), p.tile.batch);
+      scorers.push(tileScorer);
+      predicted = await predictDataset({ data: dirs.test, out: to.predict, seg: dirs.segTest, image: imageScorer, tile: tileScorer, weight: 0.5, tileOptions, force, log: () => {} });
+    } finally {
+      for (const s of scorers) s.dispose();
+    }
+    step(`evaluate (${labels}-label tiles): cell-level mAP at mask IoU 0.6, and the tile-weight sweep`);
+    const fused: EvalResult = evaluateSubmission(predicted.submission, dirs.test);
+    const sweep = sweepFusion(readScores(predicted.scores), dirs.test, SWEEP_WEIGHTS);
+    log(formatSweepTable(sweep));
+    const mapAt = (w: number) => sweep.find((r) => Math.abs(r.weight - w) < 1e-9)!.result.mAP;
+    const mAP: DemoMap = { image: mapAt(0), tile: mapAt(1), fused: fused.mAP };
+    return { tileValF1: valF1(tile), mAP, predicted };
   };
-  return result;
+
+  const weak = await tileStage('weak', dirs);
+  Object.assign(paths, { submission: weak.predicted.submission, scores: weak.predicted.scores });
+  let truthTiles: DemoResult['truthTiles'];
+  if (o.truthTiles) {
+    const truthDirs = { tiles: at('tiles-truth'), tileRun: at('tile-run-truth'), predict: at('predict-truth') };
+    const t = await tileStage('truth', truthDirs);
+    truthTiles = { tileValF1: t.tileValF1, mAP: t.mAP };
+    Object.assign(paths, { truthTiles: truthDirs.tiles, truthTileRun: truthDirs.tileRun, truthPredict: truthDirs.predict });
+  }
+  return {
+    imageValF1: valF1(image),
+    tileValF1: weak.tileValF1,
+    segmentationF1,
+    mAP: weak.mAP,
+    truthTiles,
+    seconds: (performance.now() - t0) / 1000,
+    paths,
+  };
 }
 
 export function formatDemoSummary(r: DemoResult): string {
   const f = (v: number | null) => (v === null ? 'n/a' : v.toFixed(4));
   const lines = [
     '',
+    'labels seen: the image model its images\' labels; the tile model the same image labels on every tile (weak)',
     `image-level val F1 (image model)  ${r.imageValF1.toFixed(3)}`,
-    `tile-level val F1 (tile model)    ${r.tileValF1.toFixed(3)}`,
+    `tile-level val F1 (tile model, against weak labels)  ${r.tileValF1.toFixed(3)}`,
     `segmentation F1 (IoU 0.6)         ${r.segmentationF1.toFixed(3)}`,
     `cell-level mAP, image only        ${f(r.mAP.image)}`,
     `cell-level mAP, tile only         ${f(r.mAP.tile)}`,
     `cell-level mAP, fused (w = 0.5)   ${f(r.mAP.fused)}`,
-    `total ${r.seconds.toFixed(0)} s`,
-    '',
-    'artefacts:',
-    ...Object.entries(r.paths).map(([k, v]) => `  ${k.padEnd(11)} ${v}`),
   ];
+  if (r.truthTiles) {
+    const t = r.truthTiles;
+    lines.push(
+      '',
+      'upper bound: a tile model trained on the true cell labels (synthetic truth, which Kaggle does not give)',
+      `tile-level val F1 (truth-label tile model)  ${t.tileValF1.toFixed(3)}`,
+      `cell-level mAP, truth-label tile only       ${f(t.mAP.tile)}`,
+      `cell-level mAP, fused with it (w = 0.5)     ${f(t.mAP.fused)}`,
+    );
+  }
+  lines.push(`total ${r.seconds.toFixed(0)} s`, '', 'artefacts:', ...Object.entries(r.paths).map(([k, v]) => `  ${k.padEnd(12)} ${v}`));
   return lines.join('\n');
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -7,6 +7,11 @@ import { formatDemoSummary, runDemo } from '../../pipeline/demo/run.js';
 import { useEngine } from '../helpers/engine.js';
 
 useEngine();
+
+/** ID,Label rows of a Kaggle train.csv. */
+function csvRows(file: string): Array<[string, string]> {
+  return readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',') as [string, string]);
+}
 
 const quiet = new Writable({ write: (_c, _e, cb) => cb() });
 
@@ -31,6 +36,34 @@ describe('demo', () => {
     const summary = formatDemoSummary(r);
     expect(summary).toMatch(/cell-level mAP, fused \(w = 0.5\)\s+\d\.\d{4}/);
     expect(summary).toContain(r.paths.submission);
+    expect(r.truthTiles).toBeUndefined();
+    // Weak labels: every tile carries its image's labels, exactly as train.csv gives them.
+    const imageLabels = new Map(csvRows(join(r.paths.train, 'train.csv')));
+    const tileRows = csvRows(join(r.paths.tiles, 'train.csv'));
+    expect(tileRows.length).toBeGreaterThan(0);
+    for (const [tileId, labels] of tileRows) expect(labels, tileId).toBe(imageLabels.get(tileId.replace(/_\d+$/, '')));
+  });
+
+  it('--truth-tiles trains a second tile model on the true cell labels and reports it apart', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'hpa-demo-truth-')), 'demo');
+    const tiny = { size: 32, epochs: 1, batch: 4, lr: 1e-3 };
+    const r = await runDemo({
+      out,
+      quick: true,
+      truthTiles: true,
+      log: () => {},
+      progressStream: quiet,
+      preset: { trainFields: 6, testFields: 2, fieldSize: 160, image: tiny, tile: tiny },
+    });
+    expect(r.truthTiles).toBeDefined();
+    for (const v of [r.truthTiles!.mAP.tile, r.truthTiles!.mAP.fused]) expect(v).toBeGreaterThanOrEqual(0);
+    expect(existsSync(join(r.paths.truthTileRun, 'best.safetensors'))).toBe(true);
+    // The two tile sets hold the same cells; at least one truth-label tile differs from its
+    // image's labels (a cell that lacks one of the field's labels), or the bound measures nothing.
+    const weak = new Map(csvRows(join(r.paths.tiles, 'train.csv')));
+    const truth = csvRows(join(r.paths.truthTiles, 'train.csv'));
+    expect(truth.some(([id, l]) => weak.has(id) && weak.get(id) !== l)).toBe(true);
+    expect(formatDemoSummary(r)).toMatch(/upper bound[^\n]*\n[^\n]*truth-label tile model\)\s+\d\.\d{3}/);
   });
 
   it('refuses a non-empty folder without --force', async () => {
