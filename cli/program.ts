@@ -24,6 +24,7 @@ import { registerTiles } from './commands/tiles.js';
 import { registerSynth } from './commands/synth.js';
 import { registerBlend } from './commands/blend.js';
 import { registerStats } from './commands/stats.js';
+import { registerGallery } from './commands/gallery.js';
 import { registerTrain } from './commands/train.js';
 import { registerPredict } from './commands/predict.js';
 import { registerDemo } from './commands/demo.js';
@@ -35,6 +36,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   registerSynth,
   registerBlend,
   registerStats,
+  registerGallery,
   registerSegment,
   registerTiles,
   registerTrain,

@@ -31,9 +31,11 @@ export function toUnit(img: GrayImage): Float32Array {
   return out;
 }
 
+type Rgb = readonly [number, number, number];
+
 /** The colour each channel is shown in when a blend has more planes than RGB does:
  * yellow goes to red and green, as the HPA viewers draw it. */
-const SHOWN_AS: Record<Channel, [number, number, number]> = {
+const SHOWN_AS: Record<Channel, Rgb> = {
   red: [1, 0, 0],
   green: [0, 1, 0],
   blue: [0, 0, 1],
@@ -43,14 +45,27 @@ const SHOWN_AS: Record<Channel, [number, number, number]> = {
 /** An 8-bit RGB picture of the planes of a blend: up to three planes are shown as the
  * model sees them (plane i in colour i, one plane as gray); four as HPA viewers do. */
 export function composite(planes: readonly Float32Array[], blend: readonly Channel[]): Uint8Array {
+  return mixPlanes(planes, blendColours(blend));
+}
+
+/** The colour each plane of a blend is drawn in by `composite`. */
+export function blendColours(blend: readonly Channel[]): Rgb[] {
+  if (blend.length === 1) return [[1, 1, 1]];
+  if (blend.length <= 3) return blend.map((_, i) => [i === 0 ? 1 : 0, i === 1 ? 1 : 0, i === 2 ? 1 : 0]);
+  return blend.map((c) => SHOWN_AS[c]);
+}
+
+/** The colour a channel is drawn in on its own (yellow as red + green). */
+export function channelColour(c: Channel): Rgb {
+  return SHOWN_AS[c];
+}
+
+/** Planes in [0,1] mixed into 8-bit RGB: output o = sum over p of weights[p][o] * plane p,
+ * clipped to [0,1]. */
+export function mixPlanes(planes: readonly Float32Array[], weights: readonly Rgb[]): Uint8Array {
+  if (planes.length !== weights.length) throw new Error(`mixPlanes: ${planes.length} planes but ${weights.length} colours`);
   const n = planes[0].length;
   const rgb = new Uint8Array(n * 3);
-  const weights: [number, number, number][] =
-    blend.length === 1
-      ? [[1, 1, 1]]
-      : blend.length <= 3
-        ? blend.map((_, i) => [i === 0 ? 1 : 0, i === 1 ? 1 : 0, i === 2 ? 1 : 0])
-        : blend.map((c) => SHOWN_AS[c]);
   for (let i = 0; i < n; i++) {
     for (let o = 0; o < 3; o++) {
       let v = 0;

@@ -282,13 +282,27 @@ export function writeChart(file: string, pic: Picture): void {
 /** Pictures placed left to right on a white background, top-aligned (e.g. loss and F1
  * curves in one file). */
 export function sideBySide(pictures: Picture[]): Picture {
-  const width = pictures.reduce((w, p) => w + p.width, 0);
-  const height = Math.max(0, ...pictures.map((p) => p.height));
+  return grid(pictures, Math.max(1, pictures.length));
+}
+
+/** Pictures in rows of `columns`, each row as tall as its tallest picture, `gap` white
+ * pixels between them (the gallery's figures). */
+export function grid(pictures: Picture[], columns: number, gap = 0): Picture {
+  const rows: Picture[][] = [];
+  for (let i = 0; i < pictures.length; i += columns) rows.push(pictures.slice(i, i + columns));
+  const rowWidth = (r: Picture[]) => r.reduce((w, p) => w + p.width, 0) + gap * Math.max(0, r.length - 1);
+  const rowHeight = (r: Picture[]) => Math.max(0, ...r.map((p) => p.height));
+  const width = Math.max(0, ...rows.map(rowWidth));
+  const height = rows.reduce((h, r) => h + rowHeight(r), 0) + gap * Math.max(0, rows.length - 1);
   const out = new Canvas(width, height);
-  let x0 = 0;
-  for (const p of pictures) {
-    for (let y = 0; y < p.height; y++) out.data.set(p.data.subarray(y * p.width * 3, (y + 1) * p.width * 3), (y * width + x0) * 3);
-    x0 += p.width;
+  let y0 = 0;
+  for (const r of rows) {
+    let x0 = 0;
+    for (const p of r) {
+      for (let y = 0; y < p.height; y++) out.data.set(p.data.subarray(y * p.width * 3, (y + 1) * p.width * 3), ((y0 + y) * width + x0) * 3);
+      x0 += p.width + gap;
+    }
+    y0 += rowHeight(r) + gap;
   }
   return out.picture();
 }

@@ -7,6 +7,7 @@ export { BLENDS, parseBlend, readBlend, composite, writeBlendPng } from './blend
 export { readGray, writePng, decodeGray, encodePng, type GrayImage } from './png.js';
 export { resizePlane, centerCrop, normalize, IMAGENET_MEAN, IMAGENET_STD } from './transforms.js';
 export { augment, DEFAULT_AUGMENT, NO_AUGMENT, type AugmentOptions } from './augment.js';
+export { writeGallery, GALLERY_DEFAULTS, type GalleryOptions, type GalleryResult } from './gallery/gallery.js';
 export { labelStats, datasetStats, formatStatsTable, type LabelStats } from './stats.js';
 export { randomSplit, stratifiedFolds, foldSplit, type Split } from './splits.js';
 export { Loader, type LoaderOptions, type Batch } from './loader/loader.js';

@@ -17,6 +17,7 @@ const REQUIRED: Record<string, string[]> = {
   synth: ['--out', untouched, '--images', '2'],
   blend: ['--data', tmp, '--id', 'x', '--png', join(untouched, 'x.png')],
   stats: ['--data', tmp],
+  gallery: ['--data', tmp, '--out', untouched],
   segment: ['--data', tmp, '--out', untouched],
   tiles: ['--data', tmp, '--seg', tmp, '--out', untouched],
   train: ['--data', tmp, '--out', untouched],
@@ -66,6 +67,12 @@ const CASES: Record<string, Case[]> = {
     { args: ['--blend', 'red,red'], says: "--blend: blend 'red,red': a channel appears twice" },
   ],
   stats: [{ args: ['--chart', join(untouched, 'c.png')], says: "required option '--data <dir>' not specified", alone: true }],
+  gallery: [
+    { args: ['--data', tmp], says: "required option '--out <dir>' not specified", alone: true },
+    { args: ['--fields', 'all'], says: "--fields: must be an integer in 1..64, got 'all'" },
+    { args: ['--fields', '0'], says: "--fields: must be an integer in 1..64, got '0'" },
+    { args: ['--panel', '8'], says: "--panel: must be an integer in 16..4096, got '8'" },
+  ],
   segment: [
     { args: ['--data', tmp], says: "required option '--out <dir>' not specified", alone: true },
     { args: ['--scale', 'abc'], says: "--scale: must be a number in (0, 1], got 'abc'" },
