@@ -21,6 +21,29 @@ export const LABEL_NAMES = [
   'Negative',
 ] as const;
 
+/** Names short enough to tag a cell with in an overlay, in label order. */
+export const LABEL_SHORT_NAMES: readonly string[] = [
+  'Nucleoplasm',
+  'Nuclear membrane',
+  'Nucleoli',
+  'Fibrillar center',
+  'Nuclear speckles',
+  'Nuclear bodies',
+  'ER',
+  'Golgi',
+  'Intermediate fil.',
+  'Actin filaments',
+  'Microtubules',
+  'Mitotic spindle',
+  'Centrosome',
+  'Plasma membrane',
+  'Mitochondria',
+  'Aggresome',
+  'Cytosol',
+  'Vesicles',
+  'Negative',
+];
+
 export const NUM_LABELS = LABEL_NAMES.length;
 export const NEGATIVE = 18;
 

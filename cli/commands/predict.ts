@@ -22,6 +22,7 @@ interface Flags {
   maskOthers?: boolean;
   batch: number;
   out: string;
+  overlay?: string;
   force?: boolean;
   json?: boolean;
 }
@@ -48,6 +49,7 @@ export function registerPredict(program: Command): void {
     .option('--mask-others', 'tiles were cut with --mask-others')
     .addOption(flag({ flags: '--batch <n>', description: 'images per GPU batch', parse: int(1, 4096), default: d.batch }))
     .addOption(flag({ flags: '--out <dir>', description: 'output folder: submission.csv, scores.json (for evaluate --sweep) and masks/', parse: text, required: true }))
+    .addOption(flag({ flags: '--overlay <dir>', description: 'also write {ID}_overlay.png per field: cells outlined, tagged with their top fused label and confidence', parse: text }))
     .option('--force', 'replace existing outputs')
     .addOption(jsonFlag('the summary (rows, cells, tile weight, paths)'))
     .action(async (f: Flags, cmd: Command) => {
@@ -72,6 +74,7 @@ export function registerPredict(program: Command): void {
           weight: cmd.getOptionValueSource('weight') === 'cli' ? f.weight : undefined,
           tta: f.tta,
           tileOptions: { size: f.tileSize, margin: f.tileMargin, maskOthers: !!f.maskOthers },
+          overlay: f.overlay,
           force: f.force,
           log,
           progress: (done, total) => {

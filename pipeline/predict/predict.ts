@@ -1,8 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../engine/io/atomic-write.js';
-import { openDataset } from '../dataset.js';
-import { fieldPredictions, writeScores, type FieldScores } from '../fusion.js';
+import { refuseNonEmpty } from '../../engine/io/refuse-overwrite.js';
+import { writeChart } from '../chart.js';
+import { openDataset, type Dataset } from '../dataset.js';
+import { fieldPredictions, fuseScores, writeScores, type FieldScores } from '../fusion.js';
 import type { GrayImage } from '../png.js';
 import { encodeGrayFast } from '../png-zlib.js';
 import { encodeCellMasks } from '../rle.js';
@@ -15,6 +17,7 @@ import { writeSubmission, type SubmissionRow } from '../submission.js';
 import { TILE_DEFAULTS, type TileOptions } from '../tiles/crop.js';
 import { fieldInput, tileInput } from './inputs.js';
 import { checkOutputs, predictPaths } from './outputs.js';
+import { predictionOverlay, topLabel } from './overlay.js';
 import { ScoreQueue, type Tta } from './queue.js';
 import { checkScorer, type Scorer } from './scorer.js';
 
@@ -37,6 +40,9 @@ export interface PredictOptions {
   /** The options the tile model's training tiles were cut with (makeTiles records them
    * nowhere); TILE_DEFAULTS where not given. */
   tileOptions?: Partial<TileOptions>;
+  /** Folder for one `{ID}_overlay.png` per field: cells outlined, tagged with their top
+   * fused label and confidence. */
+  overlay?: string;
   force?: boolean;
   log?: (line: string) => void;
   progress?: (done: number, total: number) => void;
@@ -52,6 +58,8 @@ export interface PredictResult {
   submission: string;
   scores: string;
   masks: string;
+  /** The overlay folder, when asked for. */
+  overlay?: string;
 }
 
 /** A field whose network scores may still be in a partly filled batch. */
@@ -99,6 +107,7 @@ export async function predictDataset(o: PredictOptions): Promise<PredictResult> 
   const tileOpts = tileOptionsOf(o.tileOptions);
   const paths = predictPaths(o.out);
   checkOutputs(paths, o.force);
+  if (o.overlay) refuseNonEmpty(o.overlay, o.force);
 
   const ds = openDataset(o.data, { split: o.split });
   if (o.seg) {
@@ -179,5 +188,18 @@ export async function predictDataset(o: PredictOptions): Promise<PredictResult> 
   writeScores(paths.scores, scores, o.force);
   writeSubmission(paths.submission, rows, o.force);
   log(`wrote ${paths.submission} (${rows.length} rows, ${cellCount} cells), ${paths.scores} and ${paths.masks}`);
-  return { fields: fields.length, cells: cellCount, rows: rows.length, weight, ...paths };
+  if (o.overlay) writeOverlays(ds, scores, weight, o.overlay, log);
+  return { fields: fields.length, cells: cellCount, rows: rows.length, weight, ...paths, ...(o.overlay ? { overlay: o.overlay } : {}) };
+}
+
+/** Reads each field and its mask again (holding every field's pixels until the last batch
+ * is scored would cost gigabytes on a test set) and draws its cells with their top label. */
+function writeOverlays(ds: Dataset, scores: readonly FieldScores[], weight: number, dir: string, log: (line: string) => void): void {
+  mkdirSync(dir, { recursive: true });
+  for (const s of scores) {
+    const tags = s.cells.map((cell, i) => ({ cell, ...topLabel(fuseScores(weight, s.tiles[i], s.image)) }));
+    const file = join(dir, `${s.id}_overlay.png`);
+    writeChart(file, predictionOverlay(readChannels(ds, s.id), readLabelPng(s.mask), tags));
+  }
+  log(`wrote ${scores.length} overlays to ${dir}`);
 }
