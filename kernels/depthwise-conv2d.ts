@@ -72,16 +72,44 @@ const fwdPixels = (d: DepthwiseDims): number => (d.SW === 1 && (d.OW === 8 || (d
 const FWD_ROWS = 4;
 
 /**
- * Forward. Bindings: 0 x, 1 w, [2 bias], then y. A thread owns a block of rowsPerThread
- * output rows x fwdPixels columns of one channel vector. When one block spans the whole output row (small late-stage maps) its input columns are
- * known at generation time, so taps that only ever read padding are not loaded at all.
+ * A thread's block of outputs and how its loop is laid out: the tuner's candidates (issue 14)
+ * and the override's values. `rows` x `pixels` outputs of one channel vector per thread.
+ * 'loop': the window's input rows are a loop and each row loads the kernel row's weights
+ * again (small code, quick to compile). 'unrolled': the window's rows are unrolled at
+ * generation time, so every weight is loaded once per thread and which (row, kernel row)
+ * pairs meet is known without a branch; on lavapipe, where each per-lane load is a
+ * gather, that removes most of the weight loads (k5: 100 of 180 per 16 outputs).
  */
-export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, rowsPerThread = FWD_ROWS): Kernel {
+export interface DepthwiseBlock {
+  rows: number;
+  pixels: number;
+  schedule: 'loop' | 'unrolled';
+}
+
+export const DEPTHWISE_SCHEDULES = ['loop', 'unrolled'] as const;
+
+/** The built-in choice (HPA_TUNE=off's rule) for the forward pass. */
+export function depthwiseForwardBlock(d: DepthwiseDims): DepthwiseBlock {
+  return { rows: FWD_ROWS, pixels: fwdPixels(d), schedule: 'loop' };
+}
+
+function blockKey(b: DepthwiseBlock): string {
+  return `${b.rows}x${b.pixels}${b.schedule === 'loop' ? '' : ':u'}`;
+}
+
+/**
+ * Forward. Bindings: 0 x, 1 w, [2 bias], then y. A thread owns a block of rows x pixels
+ * output positions of one channel vector. When one block spans the whole output row (small
+ * late-stage maps) its input columns are known at generation time, so taps that only ever
+ * read padding are not loaded at all; likewise rows when one block spans the whole height
+ * (unrolled schedule).
+ */
+export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, block: DepthwiseBlock = depthwiseForwardBlock(d)): Kernel {
   const CB = d.C % 4 === 0 ? 4 : 1;
   const T = vecType(CB);
   const NC = d.C / CB;
-  const PXF = fwdPixels(d);
-  const PY = Math.max(1, Math.min(rowsPerThread, d.OH));
+  const PXF = Math.max(1, block.pixels);
+  const PY = Math.max(1, Math.min(block.rows, d.OH));
   const OWB = Math.ceil(d.OW / PXF);
   const OHB = Math.ceil(d.OH / PY);
   const total = d.N * OHB * OWB * NC;
@@ -95,39 +123,77 @@ export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, rowsPerT
   const liveOut = (j: number): boolean => OWB > 1 || j < d.OW;
   // Input row rr of the thread's window feeds output row py through kernel row rr - py * SH.
   const inRows = (PY - 1) * d.SH + d.KH;
-  const row: string[] = [];
-  row.push(`let ih = oh0 * ${d.SH} + rr - ${d.padTop};`);
-  row.push(`let rowOk = ih >= 0 && ih < ${d.H};`);
-  row.push(`let xrow = (n * ${d.H} + clamp(ih, 0, ${d.H - 1})) * ${d.W};`);
-  for (const t of range(span)) {
-    if (!liveTap(t)) continue;
-    const c = staticCol(t);
-    row.push(
-      c === null
-        ? `let x_${t} = ${loadOrZero(T, 'X', `xrow + clamp(iw0 + ${t}, 0, ${d.W - 1})`, NC, `rowOk && iw0 + ${t} >= 0 && iw0 + ${t} < ${d.W}`)};`
-        : `let x_${t} = ${loadOrZero(T, 'X', `xrow + ${c}`, NC, 'rowOk')};`,
-    );
-  }
-  for (const py of range(PY)) {
-    const inner: string[] = [];
-    for (let kw = 0; kw < d.KW; kw++) inner.push(`let w_${kw} = Wt[(kh * ${d.KW} + ${kw}) * ${NC} + cq];`);
+  const loadRow = (suffix: string, ihExpr: string, staticIh: number | null): string[] => {
+    const out: string[] = [];
+    if (staticIh === null) {
+      out.push(`let ih${suffix} = ${ihExpr};`);
+      out.push(`let rowOk${suffix} = ih${suffix} >= 0 && ih${suffix} < ${d.H};`);
+      out.push(`let xrow${suffix} = (n * ${d.H} + clamp(ih${suffix}, 0, ${d.H - 1})) * ${d.W};`);
+    } else {
+      out.push(`let xrow${suffix} = (n * ${d.H} + ${staticIh}) * ${d.W};`);
+    }
+    const rowOk = staticIh === null ? `rowOk${suffix}` : 'true';
+    for (const t of range(span)) {
+      if (!liveTap(t)) continue;
+      const c = staticCol(t);
+      out.push(
+        c === null
+          ? `let x${suffix}_${t} = ${loadOrZero(T, 'X', `xrow${suffix} + clamp(iw0 + ${t}, 0, ${d.W - 1})`, NC, `${rowOk} && iw0 + ${t} >= 0 && iw0 + ${t} < ${d.W}`)};`
+          : staticIh === null
+            ? `let x${suffix}_${t} = ${loadOrZero(T, 'X', `xrow${suffix} + ${c}`, NC, rowOk)};`
+            : `let x${suffix}_${t} = X[(xrow${suffix} + ${c}) * ${NC} + cq];`,
+      );
+    }
+    return out;
+  };
+  const fma = (suffix: string, py: number, kh: number, w: (kw: number) => string): string[] => {
+    const out: string[] = [];
     for (const j of range(PXF)) {
       if (!liveOut(j)) continue;
       const terms = range(d.KW)
         .filter((kw) => liveTap(j * d.SW + kw))
-        .map((kw) => `x_${j * d.SW + kw} * w_${kw}`);
-      if (terms.length) inner.push(`acc_${py}_${j} += ${terms.join(' + ')};`);
+        .map((kw) => `x${suffix}_${j * d.SW + kw} * ${w(kw)}`);
+      if (terms.length) out.push(`acc_${py}_${j} += ${terms.join(' + ')};`);
     }
-    // the branch is uniform: every lane of a thread block shares rr
-    row.push(
-      PY === 1
-        ? `{ let kh = rr;\n      ${inner.join('\n      ')}\n    }`
-        : `{ let kh = rr - ${py * d.SH};\n    if (kh >= 0 && kh < ${d.KH}) {\n      ${inner.join('\n      ')}\n    } }`,
-    );
-  }
+    return out;
+  };
   const lines: string[] = [];
   for (const py of range(PY)) for (const j of range(PXF)) if (liveOut(j)) lines.push(`var acc_${py}_${j} = ${bias ? 'B[cq]' : `${T}(0.0)`};`);
-  lines.push(`for (var rr = 0; rr < ${inRows}; rr++) {\n    ${row.join('\n    ')}\n  }`);
+  if (block.schedule === 'unrolled') {
+    // rows known at generation time when one block spans the height (oh0 == 0)
+    const staticIh = (rr: number): number | null => (OHB === 1 ? rr - d.padTop : null);
+    const used = new Set<number>();
+    const rowsCode: string[] = [];
+    for (const rr of range(inRows)) {
+      const sih = staticIh(rr);
+      if (sih !== null && (sih < 0 || sih >= d.H)) continue;
+      const body: string[] = [];
+      for (const py of range(PY)) {
+        const kh = rr - py * d.SH;
+        if (kh < 0 || kh >= d.KH) continue;
+        used.add(kh);
+        body.push(...fma('', py, kh, (kw) => `w_${kh}_${kw}`));
+      }
+      if (!body.length) continue;
+      rowsCode.push(`{\n    ${[...loadRow('', `oh0 * ${d.SH} + ${rr - d.padTop}`, sih), ...body].join('\n    ')}\n  }`);
+    }
+    for (const kh of [...used].sort((a, b) => a - b)) for (let kw = 0; kw < d.KW; kw++) lines.push(`let w_${kh}_${kw} = Wt[${kh * d.KW + kw} * ${NC} + cq];`);
+    lines.push(...rowsCode);
+  } else {
+    const row = loadRow('', `oh0 * ${d.SH} + rr - ${d.padTop}`, null);
+    for (const py of range(PY)) {
+      const inner: string[] = [];
+      for (let kw = 0; kw < d.KW; kw++) inner.push(`let w_${kw} = Wt[(kh * ${d.KW} + ${kw}) * ${NC} + cq];`);
+      inner.push(...fma('', py, 0, (kw) => `w_${kw}`));
+      // the branch is uniform: every lane of a thread block shares rr
+      row.push(
+        PY === 1
+          ? `{ let kh = rr;\n      ${inner.join('\n      ')}\n    }`
+          : `{ let kh = rr - ${py * d.SH};\n    if (kh >= 0 && kh < ${d.KH}) {\n      ${inner.join('\n      ')}\n    } }`,
+      );
+    }
+    lines.push(`for (var rr = 0; rr < ${inRows}; rr++) {\n    ${row.join('\n    ')}\n  }`);
+  }
   for (const py of range(PY)) {
     const rowStores: string[] = [];
     for (const j of range(PXF)) {
@@ -155,7 +221,26 @@ export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, rowsPerT
   let iw0 = ow0 * ${d.SW} - ${d.padLeft};
   ${lines.join('\n  ')}
 }`;
-  return { key: `dwconv:fwd:${key(d)}:${bias}:${PY}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d, bias ? d.C : 0) };
+  return {
+    key: `dwconv:fwd:${key(d)}:${bias}:${blockKey({ ...block, rows: PY, pixels: PXF })}`,
+    code,
+    workgroups: grid1d(Math.ceil(total / WG)),
+    flops: depthwiseFlops(d),
+    bytes: depthwiseBytes(d, bias ? d.C : 0),
+  };
+}
+
+/**
+ * Grad-input's block: `rows` input rows x `pixels` x SW input columns of one channel vector
+ * per thread (the tuner's candidates; the default mirrors the forward's choice).
+ */
+export interface DepthwiseGradInputBlock {
+  rows: number;
+  pixels: number;
+}
+
+export function depthwiseGradInputBlock(d: DepthwiseDims): DepthwiseGradInputBlock {
+  return { rows: FWD_ROWS, pixels: fwdPixels({ ...d, OW: d.W }) };
 }
 
 /**
@@ -165,12 +250,12 @@ export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, rowsPerT
  * the row test (ih + padTop - kh divisible by SH) is one branch per kh.
  * Bindings: 0 dy, 1 w, 2 dx.
  */
-export function depthwiseGradInputKernel(d: DepthwiseDims, rowsPerThread = FWD_ROWS): Kernel {
+export function depthwiseGradInputKernel(d: DepthwiseDims, block: DepthwiseGradInputBlock = depthwiseGradInputBlock(d)): Kernel {
   const CB = d.C % 4 === 0 ? 4 : 1;
   const T = vecType(CB);
   const NC = d.C / CB;
-  const QX = d.SW * fwdPixels({ ...d, OW: d.W });
-  const PY = Math.max(1, Math.min(rowsPerThread, d.H));
+  const QX = d.SW * Math.max(1, block.pixels);
+  const PY = Math.max(1, Math.min(block.rows, d.H));
   const WB = Math.ceil(d.W / QX);
   const HB = Math.ceil(d.H / PY);
   const total = d.N * HB * WB * NC;
@@ -230,7 +315,7 @@ export function depthwiseGradInputKernel(d: DepthwiseDims, rowsPerThread = FWD_R
   let ow0 = b * ${QX / d.SW};
   ${lines.join('\n  ')}
 }`;
-  return { key: `dwconv:dx:${key(d)}:${PY}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d) };
+  return { key: `dwconv:dx:${key(d)}:${PY}x${QX / d.SW}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d) };
 }
 
 /**
@@ -243,8 +328,22 @@ export function depthwiseGradInputKernel(d: DepthwiseDims, rowsPerThread = FWD_R
  */
 const slidesRows = (d: DepthwiseDims): boolean => d.KH <= 3 && d.SH === 1 && d.OH >= 8;
 
-export function depthwiseGradWeightThreadsPerChunk(d: DepthwiseDims): number {
-  return (d.C % 4 === 0 ? d.C / 4 : d.C) * (slidesRows(d) ? 1 : d.KH);
+/**
+ * Grad-weight's block: `pixels` outputs along W per step, and the schedule: 'window' (a
+ * thread owns all KH x KW taps and slides a window of input rows) or 'row' (a thread per
+ * kernel row). The tuner's candidates; depthwiseGradWeightBlock is the built-in rule.
+ */
+export interface DepthwiseGradWeightBlock {
+  pixels: number;
+  schedule: 'window' | 'row';
+}
+
+export function depthwiseGradWeightBlock(d: DepthwiseDims): DepthwiseGradWeightBlock {
+  return { pixels: PX, schedule: slidesRows(d) ? 'window' : 'row' };
+}
+
+export function depthwiseGradWeightThreadsPerChunk(d: DepthwiseDims, block: DepthwiseGradWeightBlock = depthwiseGradWeightBlock(d)): number {
+  return (d.C % 4 === 0 ? d.C / 4 : d.C) * (block.schedule === 'window' ? 1 : d.KH);
 }
 
 /**
@@ -258,8 +357,9 @@ export function depthwiseGradWeightThreadsPerChunk(d: DepthwiseDims): number {
  * partials over s (the second pass), so no thread loops over all of N*OH*OW.
  * Bindings: 0 x, 1 dy, 2 partial.
  */
-export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit): Kernel {
-  if (!slidesRows(d)) return gradWeightRowKernel(d, split);
+export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit, block: DepthwiseGradWeightBlock = depthwiseGradWeightBlock(d)): Kernel {
+  const PX = Math.max(1, block.pixels);
+  if (block.schedule === 'row') return gradWeightRowKernel(d, split, PX);
   const CB = d.C % 4 === 0 ? 4 : 1;
   const T = vecType(CB);
   const NC = d.C / CB;
@@ -325,7 +425,7 @@ export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit): Ke
   }
   ${stores.join('\n  ')}
 }`;
-  return { key: `dwconv:dw:${key(d)}:${split.rowsPerChunk}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d, (split.chunks - 1) * d.KH * d.KW * d.C) };
+  return { key: `dwconv:dw:${key(d)}:${split.rowsPerChunk}:w${PX}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d, (split.chunks - 1) * d.KH * d.KW * d.C) };
 }
 
 /**
@@ -335,7 +435,7 @@ export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit): Ke
  * which matters to lavapipe's compile time) and walks its rows PX outputs at a time,
  * loading each input row segment once for every tap that reads it.
  */
-function gradWeightRowKernel(d: DepthwiseDims, split: RowSplit): Kernel {
+function gradWeightRowKernel(d: DepthwiseDims, split: RowSplit, PX: number): Kernel {
   const CB = d.C % 4 === 0 ? 4 : 1;
   const T = vecType(CB);
   const NC = d.C / CB;
@@ -377,5 +477,5 @@ function gradWeightRowKernel(d: DepthwiseDims, split: RowSplit): Kernel {
   }
   ${range(d.KW).map((kw) => `P[(s * ${d.KH * d.KW} + kh * ${d.KW} + ${kw}) * ${NC} + cq] = a_${kw};`).join('\n  ')}
 }`;
-  return { key: `dwconv:dw:${key(d)}:${split.rowsPerChunk}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d, (split.chunks - 1) * d.KH * d.KW * d.C) };
+  return { key: `dwconv:dw:${key(d)}:${split.rowsPerChunk}:r${PX}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d, (split.chunks - 1) * d.KH * d.KW * d.C) };
 }

@@ -85,6 +85,111 @@ describe('depthwiseConv2d at larger shapes vs the analytic reference backward', 
   }
 });
 
+// Every block size and schedule an adapter or the tuner can get, forced (the built-in rule
+// picks only some of them on lavapipe): one output per thread, unrolled windows with odd
+// blocks, the grad-weight's sliding window at k5 / stride 2 / one pixel, its row kernel at k3.
+// Small maps only: an unrolled k5 window on a 16x16 map takes lavapipe 10-60 s to compile
+// (measured under load), which belongs in the bench, not in the suite.
+const FORCED_CASES: DepthwiseCase[] = [
+  ...EXTRA.filter((e) => ['k3 s2 same, C12 vec4, odd HW', 'k2x3 stride [1,2] asymmetric pad, C5'].includes(e.name)),
+  { name: 'k5 s2 same, C4 vec4, small map', x: [1, 6, 5, 4], KH: 5, KW: 5, stride: 2, padding: 'same' },
+];
+// k5 runs only where a variant differs from what the built-in rule already gives k5 (the
+// sliding grad-weight window, the unrolled forward): each new k5 variant costs lavapipe
+// 20-80 s of compiling on a loaded machine.
+const VARIANTS: { name: string; blocks: E.DepthwiseBlocks; k5?: boolean }[] = [
+  { name: '1x1 loop / dx 1x1 / dw window 1', blocks: { forward: { rows: 1, pixels: 1, schedule: 'loop' }, gradInput: { rows: 1, pixels: 1 }, gradWeight: { pixels: 1, schedule: 'window' } }, k5: true },
+  { name: '2x3 unrolled / dx 3x8 / dw row 8', blocks: { forward: { rows: 2, pixels: 3, schedule: 'unrolled' }, gradInput: { rows: 3, pixels: 8 }, gradWeight: { pixels: 8, schedule: 'row' } } },
+  { name: '3x2 unrolled / dx 2x3 / dw window 3', blocks: { forward: { rows: 3, pixels: 2, schedule: 'unrolled' }, gradInput: { rows: 2, pixels: 3 }, gradWeight: { pixels: 3, schedule: 'window' } }, k5: true },
+  { name: '2x4 loop / dx 4x4 / dw row 4', blocks: { forward: { rows: 2, pixels: 4, schedule: 'loop' }, gradInput: { rows: 4, pixels: 4 }, gradWeight: { pixels: 4, schedule: 'row' } } },
+];
+
+describe('depthwiseConv2d under each forced block size and schedule', () => {
+  const rng = new Rng(21);
+  // several blocks per row and rows per thread, vec4 channels
+  const large: DepthwiseCase = { name: 'k3 s1 same, C64', x: [2, 14, 19, 64], KH: 3, KW: 3, stride: 1, padding: 'same' };
+  for (const v of VARIANTS) {
+    for (const c of FORCED_CASES.filter((f) => v.k5 || f.KH !== 5)) {
+      it(`${v.name}: gradcheck ${c.name}`, async () => {
+        E.forceDepthwiseBlocks(v.blocks);
+        try {
+          await gradcheck({
+            name: `${v.name} ${c.name}`,
+            inputs: inputs(c, rng, true),
+            gpu: ([x, w, b]) => E.depthwiseConv2d(x, w, opts(c, b)),
+            ref: ([x, w, b]) => depthwiseConv2d(x, w, b, c),
+          });
+        } finally {
+          E.forceDepthwiseBlocks(null);
+        }
+      });
+    }
+    {
+      const c = large;
+      it(`${v.name}: ${c.name} forward and backward vs the analytic reference`, async () => {
+        E.forceDepthwiseBlocks(v.blocks);
+        try {
+          const [x, w, b] = inputs(c, rng, true).map(f32);
+          const expected = depthwiseConv2d(x, w, b, c);
+          const dy = f32(randn(expected.shape, rng));
+          const grads = depthwiseConv2dBackward(x, w, dy, c);
+          const [gx, gw, gb] = [toGpu(x, true), toGpu(w, true), toGpu(b, true)];
+          const y = E.depthwiseConv2d(gx, gw, opts(c, gb));
+          expectClose(await toRef(y), expected, 1e-5, `${c.name} y`);
+          E.backward(y, { grad: toGpu(dy) });
+          expectClose(await toRef(gx.grad!), grads.dx, 1e-5, `${c.name} dx`);
+          expectClose(await toRef(gw.grad!), grads.dw, 1e-5, `${c.name} dw`);
+        } finally {
+          E.forceDepthwiseBlocks(null);
+        }
+      });
+    }
+  }
+
+  it('refuses a block outside 1..16 in one line', () => {
+    expect(() => E.forceDepthwiseBlocks({ forward: { rows: 0, pixels: 4, schedule: 'loop' } })).toThrow(/^depthwiseConv2d: forward block .* needs rows and pixels from 1 to 16$/);
+    expect(() => E.forceDepthwiseBlocks({ gradWeight: { pixels: 17, schedule: 'row' } })).toThrow(/^depthwiseConv2d: gradWeight block/);
+  });
+
+  it('reads HPA_DEPTHWISE, and names the variable and the bad part in one line', () => {
+    expect(E.parseDepthwiseBlocks('forward=4x8:unrolled, gradInput=2x4,gradWeight=8:row')).toEqual({
+      forward: { rows: 4, pixels: 8, schedule: 'unrolled' },
+      gradInput: { rows: 2, pixels: 4 },
+      gradWeight: { pixels: 8, schedule: 'row' },
+    });
+    expect(E.parseDepthwiseBlocks('forward=2x3')).toEqual({ forward: { rows: 2, pixels: 3, schedule: 'loop' } });
+    expect(E.parseDepthwiseBlocks('')).toEqual({});
+    expect(() => E.parseDepthwiseBlocks('gradWeight=4')).toThrow(/^HPA_DEPTHWISE='gradWeight=4': 'gradWeight=4' is not /);
+    expect(() => E.parseDepthwiseBlocks('forward=4x8:row')).toThrow(/^HPA_DEPTHWISE=.*'forward=4x8:row' is not /);
+    expect(() => E.parseDepthwiseBlocks('forward=0x8')).toThrow(/^HPA_DEPTHWISE='forward=0x8': forward block .* needs rows and pixels from 1 to 16$/);
+  });
+
+  it('runs the HPA_DEPTHWISE blocks when nothing is forced', async () => {
+    const c = FORCED_CASES[0];
+    const before = process.env.HPA_DEPTHWISE;
+    // VARIANTS[0]'s blocks, whose pipelines an earlier test compiled already
+    process.env.HPA_DEPTHWISE = 'forward=1x1:loop,gradInput=1x1,gradWeight=1:window';
+    try {
+      await gradcheck({
+        name: `HPA_DEPTHWISE ${c.name}`,
+        inputs: inputs(c, rng, true),
+        gpu: ([x, w, b]) => E.depthwiseConv2d(x, w, opts(c, b)),
+        ref: ([x, w, b]) => depthwiseConv2d(x, w, b, c),
+      });
+      // the call path reads the variable: a bad value fails the op with the variable's name
+      process.env.HPA_DEPTHWISE = 'gradInput=1x99';
+      const x = toGpu(f32(randn(c.x, rng)));
+      const w = toGpu(f32(randn([c.KH, c.KW, c.x[3]], rng)));
+      expect(() => E.depthwiseConv2d(x, w, opts(c))).toThrow(/^HPA_DEPTHWISE='gradInput=1x99': gradInput block/);
+      x.dispose();
+      w.dispose();
+    } finally {
+      if (before === undefined) delete process.env.HPA_DEPTHWISE;
+      else process.env.HPA_DEPTHWISE = before;
+    }
+  });
+});
+
 describe('depthwiseConv2d vs the tfjs oracle on random cases', () => {
   const rng = new Rng(99);
   const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)];
