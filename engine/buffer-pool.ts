@@ -12,8 +12,18 @@ export function bucketBytes(bytes: number): number {
   return Math.ceil(n / step) * step;
 }
 
+/** Sees every acquire and release (engine/capture.ts: lifetimes under capture, and
+ * buffers a captured program reads that are released after it). */
+export interface PoolObserver {
+  acquired(buf: GPUBuffer): void;
+  released(buf: GPUBuffer): void;
+}
+
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
+  /** Buffers a captured program writes on replay: released ones wait here until unpinned. */
+  private pinned = new Map<GPUBuffer, boolean>();
+  observer: PoolObserver | null = null;
   private sizes = new WeakMap<GPUBuffer, number>();
   /** Buffers ever created, bytes currently handed out and held (in use or free). */
   created = 0;
@@ -35,6 +45,7 @@ export class BufferPool {
       this.peakBytesHeld = Math.max(this.peakBytesHeld, this.bytesHeld);
     }
     this.bytesInUse += size;
+    this.observer?.acquired(buf);
     return buf;
   }
 
@@ -42,9 +53,34 @@ export class BufferPool {
     const size = this.sizes.get(buf);
     if (size === undefined) throw new Error('BufferPool.release: buffer does not belong to this pool');
     this.bytesInUse -= size;
+    this.observer?.released(buf);
+    if (this.pinned.has(buf)) {
+      this.pinned.set(buf, true);
+      return;
+    }
     let list = this.free.get(size);
     if (!list) this.free.set(size, (list = []));
     list.push(buf);
+  }
+
+  /** Keeps a buffer out of the free list while a captured program may still write it. */
+  pin(buf: GPUBuffer): void {
+    if (!this.pinned.has(buf)) this.pinned.set(buf, false);
+  }
+
+  unpin(buf: GPUBuffer): void {
+    const released = this.pinned.get(buf);
+    this.pinned.delete(buf);
+    if (!released) return;
+    const size = this.sizes.get(buf)!;
+    let list = this.free.get(size);
+    if (!list) this.free.set(size, (list = []));
+    list.push(buf);
+  }
+
+  /** Whether the pool made this buffer (and so tracks its lifetime). */
+  owns(buf: GPUBuffer): boolean {
+    return this.sizes.has(buf);
   }
 
   /** Frees every idle buffer (e.g. between phases with different shapes). */

@@ -17,6 +17,16 @@ const UNIFORM_CAPACITY = 1 << 20;
  */
 const SUBMIT_EVERY = 96;
 
+/** engine/capture.ts while a step is captured: sees every command as it is recorded. */
+export interface CommandSink {
+  dispatch(kernel: Kernel, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[]): void;
+  clear(buffer: GPUBuffer, offset: number, size: number): void;
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void;
+  upload(buffer: GPUBuffer, data: ArrayBufferView, offset: number): void;
+  /** The error a host read inside the capture raises. */
+  hostRead(buffers: readonly GPUBuffer[], what?: string): Error;
+}
+
 export class Runtime {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
@@ -31,7 +41,9 @@ export class Runtime {
   private lastError: string | null = null;
   private lastKey = '';
   /** Counters for benchmarks and tests. */
-  stats = { dispatches: 0, submits: 0, reads: 0, pipelines: 0 };
+  stats = { dispatches: 0, submits: 0, reads: 0, pipelines: 0, bindGroups: 0 };
+  /** Set while engine/capture.ts captures a step. */
+  capture: CommandSink | null = null;
   /** While set (engine/profiler.ts's profile()), each dispatch gets a timed pass of its own. */
   profiler: Profiler | null = null;
 
@@ -79,6 +91,8 @@ export class Runtime {
       entries.push({ binding: buffers.length, resource: { buffer: this.uniformBuffer, offset, size: bytes } });
     }
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    this.stats.bindGroups++;
+    this.capture?.dispatch(kernel, pipeline, buffers);
     const pass = this.profiler ? this.timedPass(this.profiler.timestampWrites(kernel, buffers)) : this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -115,12 +129,14 @@ export class Runtime {
   /** Zero-fills a range of a buffer in command order. */
   clear(buffer: GPUBuffer, offset = 0, size?: number): void {
     this.commandEncoder().clearBuffer(buffer, offset, size);
+    this.capture?.clear(buffer, offset, size ?? buffer.size - offset);
     this.pendingDispatches++;
   }
 
   /** Copies in command order (cheaper than a kernel for contiguous data). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.capture?.copy(src, srcOffset, dst, dstOffset, bytes);
     this.pendingDispatches++;
   }
 
@@ -145,16 +161,24 @@ export class Runtime {
    * so pending work is submitted first. */
   upload(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
     if (this.pendingDispatches) this.flush();
+    this.capture?.upload(buffer, data, offset);
     this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  async read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
-    return (await this.readMany([{ buffer, bytes, offset }]))[0];
+  /** `what` names the read for the error a capture raises (e.g. `.data() of #12[2,19]`). */
+  read(buffer: GPUBuffer, bytes: number, offset = 0, what?: string): Promise<ArrayBuffer> {
+    return this.readMany([{ buffer, bytes, offset }], undefined, what).then((b) => b[0]);
   }
 
   /** Several buffers in one submit and one map (a checkpoint reads hundreds of tensors;
    * one wait each would cost more than the copies). Chunked so staging stays bounded. */
-  async readMany(parts: readonly { buffer: GPUBuffer; bytes: number; offset?: number }[], chunkBytes = 256 << 20): Promise<ArrayBuffer[]> {
+  readMany(parts: readonly { buffer: GPUBuffer; bytes: number; offset?: number }[], chunkBytes = 256 << 20, what?: string): Promise<ArrayBuffer[]> {
+    // Thrown synchronously, so the captured step itself fails at the read.
+    if (this.capture) throw this.capture.hostRead(parts.map((p) => p.buffer), what);
+    return this.readChunks(parts, chunkBytes);
+  }
+
+  private async readChunks(parts: readonly { buffer: GPUBuffer; bytes: number; offset?: number }[], chunkBytes: number): Promise<ArrayBuffer[]> {
     const out: ArrayBuffer[] = [];
     for (let start = 0; start < parts.length; ) {
       let end = start;

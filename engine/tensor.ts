@@ -76,15 +76,24 @@ export class Tensor {
   }
 
   /** Copies the values to the host (submits pending work). */
-  async data(): Promise<Float32Array> {
-    const buf = await runtime().read(this.buffer, this.size * 4);
-    return new Float32Array(buf);
+  data(): Promise<Float32Array> {
+    // Not async: a read inside a captured step throws at once (engine/capture.ts).
+    const rt = runtime();
+    if (rt.capture) {
+      const op = this.node ? ` (op '${this.node.op}')` : '';
+      throw rt.capture.hostRead(this._storage ? [this._storage.buffer] : [], `.data() of ${this.describe()}${op}`);
+    }
+    return this.readData();
+  }
+
+  private async readData(): Promise<Float32Array> {
+    return new Float32Array(await runtime().read(this.buffer, this.size * 4));
   }
 
   /** The single value of a one-element tensor. */
-  async item(): Promise<number> {
-    if (this.size !== 1) throw new Error(`item(): tensor ${this.describe()} has ${this.size} elements, not 1`);
-    return (await this.data())[0];
+  item(): Promise<number> {
+    if (this.size !== 1) return Promise.reject(new Error(`item(): tensor ${this.describe()} has ${this.size} elements, not 1`));
+    return this.data().then((d) => d[0]);
   }
 
   /** Overwrites every value from the host (loading weights into a live parameter). */

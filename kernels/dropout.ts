@@ -5,14 +5,19 @@ import { gridStrideMain, strideGroups } from './grid-stride.js';
  * y = x * keep / (1 - p) where keep is drawn per unit (unit = i / per: per = 1 for
  * dropout, the sample size for drop-connect) from a hash of (seed, unit). The mask is
  * never stored: backward runs the same kernel with the same seed on dy. The seed and
- * rate are uniforms, so a new seed every step reuses the pipeline. Bindings: x, y.
+ * rate are uniforms, so a new seed every step reuses the pipeline. Bindings: x, y; or,
+ * given a slot, x, the seed table, y.
  */
-export function dropKernel(n: number, per: number, seed: readonly [number, number], p: number): Kernel {
+export function dropKernel(n: number, per: number, seed: readonly [number, number] | { slot: number }, p: number): Kernel {
+  // A slot instead of a seed: the seeds are read from a table (binding 1, two u32 per
+  // slot) that a compiled step rewrites once per step; the uniforms then never change.
+  const table = 'slot' in seed;
   // Whole units of 4 (drop-connect over a sample, or any count with per = 1) go as vec4:
   // lavapipe pays per load rather than per float, and one hash serves a vec4 of one unit.
   const vec4 = n % 4 === 0 && (per === 1 || per % 4 === 0);
   const unitOf = (e: string) => (per === 1 ? `(${e})` : `((${e}) / ${per}u)`);
-  const keep = (e: string) => `f32(mix(mix(${unitOf(e)} ^ u.s1) + u.s2) >> 8u) * ${1 / 2 ** 24} >= u.p`;
+  const [s1, s2] = table ? ['S[2u * u.s1]', 'S[2u * u.s1 + 1u]'] : ['u.s1', 'u.s2'];
+  const keep = (e: string) => `f32(mix(mix(${unitOf(e)} ^ ${s1}) + ${s2}) >> 8u) * ${1 / 2 ** 24} >= u.p`;
   const body = !vec4
     ? `Y[i] = select(0.0, X[i] * u.scale, ${keep('i')});`
     : per === 1
@@ -31,11 +36,12 @@ fn mix(v: u32) -> u32 {
   return h;
 }
 @group(0) @binding(0) var<storage, read> X: array<${T}>;
-@group(0) @binding(1) var<storage, read_write> Y: array<${T}>;
-@group(0) @binding(2) var<uniform> u: U;
+${table ? `@group(0) @binding(1) var<storage, read> S: array<u32>;
+` : ''}@group(0) @binding(${table ? 2 : 1}) var<storage, read_write> Y: array<${T}>;
+@group(0) @binding(${table ? 3 : 2}) var<uniform> u: U;
 ${gridStrideMain(`${count}u`, body)}`;
   const uniforms = new ArrayBuffer(16);
-  new Uint32Array(uniforms, 0, 2).set(seed);
+  new Uint32Array(uniforms, 0, 2).set('slot' in seed ? [seed.slot, 0] : seed);
   new Float32Array(uniforms, 8, 2).set([p, 1 / (1 - p)]);
-  return { key: `drop:${n}:${per}`, code, workgroups: strideGroups(count), uniforms };
+  return { key: `drop:${n}:${per}${table ? ':table' : ''}`, code, workgroups: strideGroups(count), uniforms };
 }

@@ -2,14 +2,23 @@ import { record } from '../autograd.js';
 import type { Rng } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { dropKernel } from '../../kernels/dropout.js';
-import { launch } from './launch.js';
+import { bufferOf, launch } from './launch.js';
+import { drawSeeds } from '../capture.js';
+import { runtime } from '../runtime.js';
+import { empty } from '../tensor.js';
 
 function drop(op: string, x: Tensor, p: number, rng: Rng, per: number): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`${op}: rate ${p} outside [0, 1)`);
-  // Two draws per call: a run with the same Rng state repeats its masks exactly.
-  const seed: [number, number] = [rng.nextU32(), rng.nextU32()];
-  const y = launch(op, dropKernel(x.size, per, seed, p), [x], x.shape);
-  return record(op, [x], y, (g) => [launch(`${op} backward`, dropKernel(g.size, per, seed, p), [g], g.shape)]);
+  // Two draws per call: a run with the same Rng state repeats its masks exactly. Under
+  // capture the seeds sit in the step's seed table (engine/capture.ts), same values.
+  const { seed, table } = drawSeeds(rng);
+  const run = (name: string, t: Tensor): Tensor => {
+    if (!table) return launch(name, dropKernel(t.size, per, seed, p), [t], t.shape);
+    const y = empty(t.shape);
+    if (y.size) runtime().dispatch(dropKernel(t.size, per, { slot: table.slot }, p), [bufferOf(name, t), table.buffer, y.buffer]);
+    return y;
+  };
+  return record(op, [x], run(op, x), (g) => [run(`${op} backward`, g)]);
 }
 
 /** Zeroes each element with probability p and scales the rest by 1 / (1 - p) (training only). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as E from '../../engine/index.js';
 import { Rng } from '../../engine/random.js';
+import { CompiledStep } from '../../engine/capture.js';
 import { dropConnect, dropout } from '../reference/dropout.js';
 import { expectClose } from '../reference/compare.js';
 import { T, rand, type RefTensor } from '../reference/tensor.js';
@@ -78,5 +79,41 @@ describe('dropConnect (per-sample stochastic depth)', () => {
   it('names the op for a bad rate or input', () => {
     expect(() => E.dropConnect(E.zeros([0, 3]), 0.2, rng)).toThrow('dropConnect: input');
     expect(() => E.dropConnect(E.zeros([2, 3]), 1.5, rng)).toThrow('dropConnect: rate 1.5 outside [0, 1)');
+  });
+});
+
+describe('seed-table variant (the one a compiled step runs)', () => {
+  it('gives the bits of the uniform-seed kernel, forward and backward, for dropout and dropConnect, vec4 or not', async () => {
+    const cases: [number[], (t: E.Tensor, r: Rng) => E.Tensor][] = [
+      [[8, 12], (t, r) => E.dropout(t, 0.3, r)], // vec4
+      [[7, 5], (t, r) => E.dropout(t, 0.3, r)], // scalar
+      [[6, 2, 2, 4], (t, r) => E.dropConnect(t, 0.4, r)], // vec4 per sample
+      [[6, 3, 1, 1], (t, r) => E.dropConnect(t, 0.4, r)], // scalar per sample
+    ];
+    for (const [shape, op] of cases) {
+      const x = positive(shape);
+      const run = ([t]: readonly E.Tensor[], r: Rng) => {
+        const leaf = E.mulScalar(t, 1);
+        leaf.requiresGrad = true;
+        const y = op(leaf, r);
+        E.backward(E.sum(E.mul(y, y)));
+        return { y, g: leaf.grad!, leaf };
+      };
+      const eagerRng = new Rng(12);
+      const x0 = toGpu(x);
+      const eager = run([x0], eagerRng);
+      const [ey, eg] = await E.readAll([eager.y, eager.g]);
+      const tableRng = new Rng(12);
+      const step = new CompiledStep((ins) => run(ins, tableRng), { label: 'drop', warmup: 0 });
+      const out = step.run([{ data: Float32Array.from(x.data), shape }]);
+      const [ty, tg] = await E.readAll([out.y, out.g]);
+      expect([...ty]).toEqual([...ey]);
+      expect([...tg]).toEqual([...eg]);
+      // A replay draws the next seeds from the same Rng, as an eager call would.
+      const next = run([x0], eagerRng);
+      const again = step.run([{ data: Float32Array.from(x.data), shape }]);
+      expect([...(await again.y.data())]).toEqual([...(await next.y.data())]);
+      step.dispose();
+    }
   });
 });
