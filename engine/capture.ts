@@ -23,7 +23,7 @@ import { planMemory } from './memory-plan.js';
 type Ref = { ext: GPUBuffer } | { value: number };
 
 type Command =
-  | { kind: 'dispatch'; key: string; pipeline: GPUComputePipeline; refs: Ref[]; uniform?: Uint8Array; workgroups: [number, number, number] }
+  | { kind: 'dispatch'; key: string; pipeline: GPUComputePipeline; refs: Ref[]; uniform?: Uint8Array; perStep?: () => ArrayBuffer; workgroups: [number, number, number] }
   | { kind: 'clear'; ref: Ref; offset: number; size: number }
   | { kind: 'copy'; src: Ref; srcOffset: number; dst: Ref; dstOffset: number; bytes: number };
 
@@ -41,6 +41,8 @@ const SEED_SLOTS = 4096;
 /** Records what the runtime does while a step runs under capture (or, `traceOnly`, only its kernels and uniforms). */
 class Recorder implements CommandSink, PoolObserver {
   readonly commands: Command[] = [];
+  /** The bytes of every host write inside the step, in order: a replay repeats them, so they must not change between calls. */
+  readonly uploads: Uint8Array[] = [];
   readonly values: Value[] = [];
   private live = new Map<GPUBuffer, number>();
   readonly extUsedBy = new Map<GPUBuffer, string>();
@@ -49,6 +51,8 @@ class Recorder implements CommandSink, PoolObserver {
   readonly seedRngs: Rng[] = [];
   seedTable: GPUBuffer | null = null;
   readonly seedHost = new Uint32Array(SEED_SLOTS * 2);
+  /** Set by perStepUniforms() for the dispatch that follows it. */
+  pendingPerStep: (() => ArrayBuffer) | null = null;
 
   constructor(
     readonly rt: Runtime,
@@ -89,7 +93,10 @@ class Recorder implements CommandSink, PoolObserver {
   dispatch(kernel: Kernel, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[]): void {
     const uniform = kernel.uniforms ? new Uint8Array(kernel.uniforms.slice(0)) : undefined;
     const refs = this.traceOnly ? [] : buffers.map((b) => this.ref(b, kernel.key));
-    this.commands.push({ kind: 'dispatch', key: kernel.key, pipeline, refs, uniform, workgroups: [...kernel.workgroups] });
+    const perStep = this.pendingPerStep ?? undefined;
+    this.pendingPerStep = null;
+    if (perStep && !uniform) throw new Error(`${this.label}: kernel '${kernel.key}' has per-step uniforms but no uniforms`);
+    this.commands.push({ kind: 'dispatch', key: kernel.key, pipeline, refs, uniform, perStep, workgroups: [...kernel.workgroups] });
   }
 
   clear(buffer: GPUBuffer, offset: number, size: number): void {
@@ -104,6 +111,7 @@ class Recorder implements CommandSink, PoolObserver {
 
   /** Host data written inside the step (a constant) replays as a copy from a buffer of its own. */
   upload(buffer: GPUBuffer, data: ArrayBufferView, offset: number): void {
+    this.uploads.push(new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)));
     if (this.traceOnly) return;
     const bytes = Math.ceil(data.byteLength / 4) * 4;
     const c = this.rt.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
@@ -183,6 +191,20 @@ export function drawSeeds(rng: Rng): { seed: [number, number]; table?: { buffer:
   return { seed, table: { buffer: table, slot } };
 }
 
+/**
+ * Declares the uniforms of the next dispatch a per-step value (an optimizer's step count,
+ * learning rate and bias corrections): eagerly nothing changes, the dispatch uses the
+ * uniforms it is given. Under capture the program calls `next()` before every replay, in
+ * the recorded order, and writes what it returns over the recorded uniforms, all of them
+ * in one write per step; host state that `next` advances (step counts a checkpoint saves)
+ * advances on replay as it would eagerly. Kernels that read such values from a buffer
+ * the step writes need none of this.
+ */
+export function perStepUniforms(next: () => ArrayBuffer): void {
+  const rec = activeRecorder();
+  if (rec) rec.pendingPerStep = next;
+}
+
 export interface ProgramMemory {
   /** Bytes of the shared buffers the intermediates were planned into. */
   planned: number;
@@ -208,6 +230,11 @@ export class Program {
   private seedRngs: Rng[];
   private seedTable: GPUBuffer | null;
   private seedHost: Uint32Array;
+  private uniforms: GPUBuffer | null;
+  private uhost: Uint8Array;
+  /** Dispatches whose uniforms are recomputed before each replay, and the byte range they span. */
+  private perStep: { at: number; bytes: number; next: () => ArrayBuffer }[] = [];
+  private perStepSpan: [number, number] = [0, 0];
 
   constructor(
     private readonly rt: Runtime,
@@ -240,6 +267,7 @@ export class Program {
         const entries: GPUBindGroupEntry[] = c.refs.map((r, binding) => ({ binding, resource: resolve(r) }));
         if (c.uniform) {
           uhost.set(c.uniform, uat);
+          if (c.perStep) this.perStep.push({ at: uat, bytes: c.uniform.byteLength, next: c.perStep });
           entries.push({ binding: c.refs.length, resource: { buffer: uniforms!, offset: uat, size: c.uniform.byteLength } });
           uat += Math.ceil(c.uniform.byteLength / ualign) * ualign;
         }
@@ -256,7 +284,11 @@ export class Program {
       }
     }
     if (uniforms) device.queue.writeBuffer(uniforms, 0, uhost);
+    this.uniforms = uniforms;
+    this.uhost = uhost;
+    if (this.perStep.length) this.perStepSpan = [this.perStep[0].at, this.perStep[this.perStep.length - 1].at + this.perStep[this.perStep.length - 1].bytes];
     this.dispatches = dispatches;
+    rt.stats.bindGroups += dispatches; // counted like the eager path's, so a capture per step would show
     this.owned = [...shared, ...rec.constants, ...(uniforms ? [uniforms] : []), ...(rec.seedTable ? [rec.seedTable] : [])];
     this.seedRngs = rec.seedRngs;
     this.seedTable = rec.seedTable;
@@ -294,6 +326,15 @@ export class Program {
         this.seedHost[2 * i + 1] = this.seedRngs[i].nextU32();
       }
       rt.device.queue.writeBuffer(this.seedTable, 0, this.seedHost, 0, this.seedRngs.length * 2);
+    }
+    if (this.perStep.length) {
+      for (const u of this.perStep) {
+        const b = new Uint8Array(u.next());
+        if (b.byteLength !== u.bytes) throw new Error(`replay: per-step uniforms of ${b.byteLength} bytes where ${u.bytes} were captured`);
+        this.uhost.set(b, u.at);
+      }
+      const [from, to] = this.perStepSpan;
+      rt.device.queue.writeBuffer(this.uniforms!, from, this.uhost, from, to - from);
     }
     const encoder = rt.device.createCommandEncoder();
     let pass: GPUComputePassEncoder | null = null;
@@ -353,6 +394,7 @@ interface Entry {
   inputs: Tensor[];
   calls: number;
   trace?: Command[];
+  uploads?: Uint8Array[];
   program?: Program;
   outputs?: Record<string, Tensor>;
   state?: readonly Tensor[];
@@ -442,6 +484,7 @@ export class CompiledStep<O extends Record<string, Tensor>> {
     const rec = new Recorder(rt, this.opts.label, true);
     const out = this.under(rec, e);
     e.trace = rec.commands;
+    e.uploads = rec.uploads;
     this.counts.eager++;
     return out;
   }
@@ -450,7 +493,7 @@ export class CompiledStep<O extends Record<string, Tensor>> {
     const rt = runtime();
     const rec = new Recorder(rt, this.opts.label, false);
     const out = this.under(rec, e);
-    const fail = rec.releasedInside ?? (e.trace ? traceMismatch(e.trace, rec.commands) : null);
+    const fail = rec.releasedInside ?? (e.trace ? traceMismatch(e.trace, rec.commands) ?? uploadMismatch(e.uploads!, rec.uploads) : null);
     if (fail) {
       rec.constants.forEach((b) => b.destroy());
       rec.seedTable?.destroy();
@@ -461,6 +504,7 @@ export class CompiledStep<O extends Record<string, Tensor>> {
     e.outputs = out;
     e.program = new Program(rt, rec);
     e.trace = undefined;
+    e.uploads = undefined;
     e.state = this.opts.state?.();
     e.stateBuffers = e.state?.map((t) => t.buffer);
     this.counts.captures++;
@@ -512,11 +556,22 @@ function traceMismatch(a: Command[], b: Command[]): string | null {
     const x = da[i] as Extract<Command, { kind: 'dispatch' }>;
     const y = db[i] as Extract<Command, { kind: 'dispatch' }>;
     if (x.key !== y.key) return `dispatch ${i} ran kernel '${x.key}' on one call and '${y.key}' on the next (the step's kernels depend on its data)`;
-    if (!sameBytes(x.uniform, y.uniform)) {
+    if (!(x.perStep && y.perStep) && !sameBytes(x.uniform, y.uniform)) {
       return `kernel '${x.key}' (dispatch ${i}) got different uniforms on two calls: a per-step value travels as a uniform, and a replay would repeat the captured one; it must come from a buffer written each step`;
     }
   }
   if (da.length !== db.length) return `the step ran ${da.length} kernels on one call and ${db.length} on the next`;
+  return null;
+}
+
+/** A host value written inside the step that changed between calls would replay stale. */
+function uploadMismatch(a: Uint8Array[], b: Uint8Array[]): string | null {
+  if (a.length !== b.length) return `the step wrote the GPU from the host ${a.length} times on one call and ${b.length} on the next`;
+  for (let i = 0; i < a.length; i++) {
+    if (!sameBytes(a[i], b[i])) {
+      return `host write ${i} inside the step (${b[i].byteLength} bytes) differs between two calls: a replay would repeat the captured values; a per-step value must be written through the step's inputs`;
+    }
+  }
   return null;
 }
 

@@ -30,9 +30,15 @@ export function adamKernel(n: number, decoupled: boolean, s: AdamStepParams): Ke
     VV[i] = v;
     P[i] = p - u.stepSize * m / (sqrt(v) * u.invBc2Sqrt + u.eps);`;
   const code = optimKernelCode(f, fields, [['P', 'read_write'], ['G', 'read'], ['M', 'read_write'], ['VV', 'read_write']], body);
+  return { key: `adam:${decoupled}:${f.vec4}`, code, workgroups: f.workgroups, uniforms: adamUniforms(n, s) };
+}
+
+/** adamKernel's uniforms alone (a compiled step rewrites them every step without building the WGSL). */
+export function adamUniforms(n: number, s: AdamStepParams): ArrayBuffer {
+  const f = optimFrame(n);
   const bc1 = 1 - s.beta1 ** s.step;
   const bc2 = 1 - s.beta2 ** s.step;
-  const uniforms = optimUniforms(f.count, [
+  return optimUniforms(f.count, [
     s.beta1,
     1 - s.beta1,
     s.beta2,
@@ -43,5 +49,4 @@ export function adamKernel(n: number, decoupled: boolean, s: AdamStepParams): Ke
     s.lr / bc1,
     1 / Math.sqrt(bc2),
   ]);
-  return { key: `adam:${decoupled}:${f.vec4}`, code, workgroups: f.workgroups, uniforms };
 }

@@ -31,6 +31,10 @@ export function sgdKernel(n: number, s: SgdStepParams): Kernel {
     ${update}
     P[i] = p - u.lr * d;`;
   const code = optimKernelCode(f, ['lr', 'mu', 'omd', 'wd', 'first'], buffers, body);
-  const uniforms = optimUniforms(f.count, [s.lr, s.momentum, 1 - s.dampening, s.weightDecay, s.first ? 1 : 0]);
-  return { key: `sgd:${withBuf}:${s.nesterov}:${f.vec4}`, code, workgroups: f.workgroups, uniforms };
+  return { key: `sgd:${withBuf}:${s.nesterov}:${f.vec4}`, code, workgroups: f.workgroups, uniforms: sgdUniforms(n, s) };
+}
+
+/** sgdKernel's uniforms alone (a compiled step rewrites them every step). */
+export function sgdUniforms(n: number, s: SgdStepParams): ArrayBuffer {
+  return optimUniforms(optimFrame(n).count, [s.lr, s.momentum, 1 - s.dampening, s.weightDecay, s.first ? 1 : 0]);
 }

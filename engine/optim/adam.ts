@@ -1,6 +1,7 @@
 import { runtime } from '../runtime.js';
 import type { Tensor } from '../tensor.js';
-import { adamKernel } from '../../kernels/adam.js';
+import { adamKernel, adamUniforms, type AdamStepParams } from '../../kernels/adam.js';
+import { perStepUniforms } from '../capture.js';
 import { Optimizer, type Params } from './optimizer.js';
 
 export interface AdamOptions {
@@ -43,14 +44,10 @@ export class Adam extends Optimizer {
   }
 
   protected update(name: string, p: Tensor, g: Tensor, step: number): void {
-    const k = adamKernel(p.size, this.decoupled, {
-      lr: this.lr,
-      beta1: this.beta1,
-      beta2: this.beta2,
-      eps: this.eps,
-      weightDecay: this.weightDecay,
-      step,
-    });
+    const at = (step: number): AdamStepParams => ({ lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step });
+    // A compiled step's replay recomputes the step count, lr and bias corrections on the host.
+    perStepUniforms(() => adamUniforms(p.size, at(this.advance(name))));
+    const k = adamKernel(p.size, this.decoupled, at(step));
     runtime().dispatch(k, [p.buffer, g.buffer, this.buffer(name, 'exp_avg').buffer, this.buffer(name, 'exp_avg_sq').buffer]);
   }
 }

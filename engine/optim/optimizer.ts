@@ -48,11 +48,16 @@ export abstract class Optimizer {
       for (const [name, p] of this.params) {
         if (!p.grad) continue;
         if (p.grad.size !== p.size) throw new Error(`${this.op}: gradient ${p.grad.describe()} of '${name}' does not match ${p.describe()}`);
-        const step = this.steps.get(name)! + 1;
-        this.steps.set(name, step);
-        this.update(name, p, p.grad, step);
+        this.update(name, p, p.grad, this.advance(name));
       }
     });
+  }
+
+  /** Counts one more step of a parameter; a compiled step's replay calls it too (engine/capture.ts). */
+  protected advance(name: string): number {
+    const step = this.steps.get(name)! + 1;
+    this.steps.set(name, step);
+    return step;
   }
 
   protected abstract update(name: string, param: Tensor, grad: Tensor, step: number): void;

@@ -1,6 +1,7 @@
 import { runtime } from '../runtime.js';
 import type { Tensor } from '../tensor.js';
-import { sgdKernel } from '../../kernels/sgd.js';
+import { sgdKernel, sgdUniforms, type SgdStepParams } from '../../kernels/sgd.js';
+import { perStepUniforms } from '../capture.js';
 import { Optimizer, type Params } from './optimizer.js';
 
 export interface SgdOptions {
@@ -35,14 +36,9 @@ export class SGD extends Optimizer {
   }
 
   protected update(name: string, p: Tensor, g: Tensor, step: number): void {
-    const k = sgdKernel(p.size, {
-      lr: this.lr,
-      momentum: this.momentum,
-      dampening: this.dampening,
-      weightDecay: this.weightDecay,
-      nesterov: this.nesterov,
-      first: step === 1,
-    });
+    const at = (step: number): SgdStepParams => ({ lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov, first: step === 1 });
+    perStepUniforms(() => sgdUniforms(p.size, at(this.advance(name))));
+    const k = sgdKernel(p.size, at(step));
     const bufs = [p.buffer, g.buffer];
     if (this.momentum !== 0) bufs.push(this.buffer(name, 'momentum_buffer').buffer);
     runtime().dispatch(k, bufs);

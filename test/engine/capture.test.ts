@@ -76,6 +76,48 @@ describe('compiled steps (capture and replay)', () => {
     compiled.dispose();
   });
 
+  it('replays an Adam and an SGD step (per-step step count, lr and bias corrections) as the eager path runs it', async () => {
+    for (const make of [(ps: E.Tensor[]) => new E.Adam(ps, { lr: 0.05 }), (ps: E.Tensor[]) => new E.SGD(ps, { lr: 0.05, momentum: 0.9 })]) {
+      const train = async (compiled: boolean) => {
+        const pb = problem(9);
+        const opt = make(pb.params);
+        const fn = (xy: readonly E.Tensor[]) => {
+          const { loss } = pb.step(xy);
+          opt.step();
+          opt.zeroGrad();
+          return { loss };
+        };
+        const step = new CompiledStep(fn, { label: 'optimizer step', log: () => {} });
+        const losses: number[] = [];
+        for (const [i, b] of pb.batches.entries()) {
+          if (i === 4) opt.lr = 0.02; // a schedule: the replay must see the new rate
+          let loss: E.Tensor;
+          if (compiled) loss = step.run(inputsOf(b)).loss;
+          else {
+            const x = E.tensor(b.x, [5, 6]);
+            const y = E.tensor(b.y, [5, 3]);
+            loss = fn([x, y]).loss;
+            x.dispose();
+            y.dispose();
+          }
+          losses.push(await loss.item());
+          loss.dispose();
+        }
+        const out = { losses, weights: await E.readAll(pb.params), steps: opt.state().steps, counts: step.counts };
+        step.dispose();
+        opt.dispose();
+        pb.dispose();
+        return out;
+      };
+      const eager = await train(false);
+      const compiled = await train(true);
+      expect(compiled.counts).toEqual({ eager: 1, captures: 1, replays: 4 });
+      expect(compiled.losses).toEqual(eager.losses);
+      expect(compiled.steps).toEqual({ w1: 6, b1: 6, w2: 6 });
+      compiled.weights.forEach((w, i) => expect([...w]).toEqual([...eager.weights[i]]));
+    }
+  });
+
   it('creates no bind group and no buffer on replay, and plans intermediates into less memory', async () => {
     const rt = E.runtime();
     const pb = problem(4);
@@ -121,6 +163,24 @@ describe('compiled steps (capture and replay)', () => {
     expect(() => step.run([{ data: pb.batches[0].x, shape: [5, 6] }])).toThrow(/scaled step: cannot capture the step: kernel '.*' \(dispatch 0\) got different uniforms on two calls/);
     step.dispose();
     pb.dispose();
+  });
+
+  it('refuses a step that writes a changing host value inside it instead of replaying the captured one', async () => {
+    // A constant made inside the step is replayed: fine while it stays the same.
+    const x = { data: Float32Array.from({ length: 30 }, (_, i) => i), shape: [5, 6] };
+    const same = new CompiledStep(([t]: readonly E.Tensor[]) => ({ y: E.mul(t, E.tensor([3, 1, 1, 1, 1, 2], [6])) }), { label: 'constant step' });
+    for (let i = 0; i < 3; i++) {
+      const { y } = same.run([x]);
+      expect([...(await y.data())]).toEqual([...x.data].map((v, j) => v * [3, 1, 1, 1, 1, 2][j % 6]));
+      y.dispose();
+    }
+    expect(same.counts).toEqual({ eager: 1, captures: 1, replays: 1 });
+    same.dispose();
+    let k = 0;
+    const step = new CompiledStep(([t]: readonly E.Tensor[]) => ({ y: E.mul(t, E.tensor([++k, 1, 1, 1, 1, 1], [6])) }), { label: 'host step' });
+    step.run([x]).y.dispose();
+    expect(() => step.run([x])).toThrow(/host step: cannot capture the step: host write 0 inside the step \(24 bytes\) differs between two calls/);
+    step.dispose();
   });
 
   it('captures again, saying so, for another input shape and for a replaced parameter', async () => {
