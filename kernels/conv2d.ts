@@ -1,5 +1,6 @@
 import { grid1d, type Kernel } from './kernel.js';
-import { WG, flatIndexHeader } from './wgsl.js';
+import { WG } from './wgsl.js';
+import { convPreamble } from './conv-preamble.js';
 
 /**
  * Direct convolution kernels, NHWC activations and HWIO weights [KH, KW, Cin/groups, Cout].
@@ -124,16 +125,8 @@ export function conv2dForwardKernel(d: ConvDims, bias: boolean): Kernel {
     lines.push('}');
   }
 
-  const bindings = [
-    `@group(0) @binding(0) var<storage, read> X: array<${XT}>;`,
-    `@group(0) @binding(1) var<storage, read> Wt: array<${WT}>;`,
-    ...(bias ? [`@group(0) @binding(2) var<storage, read> B: array<${WT}>;`] : []),
-    `@group(0) @binding(${bias ? 3 : 2}) var<storage, read_write> Y: array<${WT}>;`,
-  ].join('\n');
-  const code = `${flatIndexHeader(bindings)}
-  if (i >= ${total}u) { return; }
-  let cq = i32(i % ${NQ}u);
-  var r = i32(i / ${NQ}u);
+  const buffers = [['X', XT], ['Wt', WT], ...(bias ? [['B', WT] as const] : []), ['Y', WT]] as const;
+  const code = `${convPreamble(buffers, total, NQ)}
   let ow0 = (r % ${OWB}) * ${PX};
   r = r / ${OWB};
   let oh = r % ${d.OH};
@@ -194,12 +187,7 @@ export function conv2dGradInputKernel(d: ConvDims): Kernel {
           let go_${j} = (rowG + clamp(ow_${j}, 0, ${d.OW - 1})) * ${coutV} + coBaseV;`,
     )
     .join('\n          ');
-  const code = `${flatIndexHeader(`@group(0) @binding(0) var<storage, read> G: array<${GT}>;
-@group(0) @binding(1) var<storage, read> Wt: array<${GT}>;
-@group(0) @binding(2) var<storage, read_write> DX: array<${XT}>;`)}
-  if (i >= ${total}u) { return; }
-  let cq = i32(i % ${NQ}u);
-  var r = i32(i / ${NQ}u);
+  const code = `${convPreamble([['G', GT], ['Wt', GT], ['DX', XT]], total, NQ)}
   let b = r % ${WB};
   r = r / ${WB};
   let rw = r % ${d.SW};
@@ -292,12 +280,7 @@ export function conv2dGradWeightKernel(d: ConvDims, split: RowSplit): Kernel {
   const accs = cs.flatMap((c) => ts.map((t) => `var acc_${c}_${t} = ${GT}(0.0);`));
   const fmas = cs.flatMap((c) => ts.map((t) => `acc_${c}_${t} += ${xOf(c)} * g_${t};`));
   const stores = cs.flatMap((c) => ts.map((t) => `P[po + ${c * NQ + t}] = acc_${c}_${t};`));
-  const code = `${flatIndexHeader(`@group(0) @binding(0) var<storage, read> X: array<${XT}>;
-@group(0) @binding(1) var<storage, read> G: array<${GT}>;
-@group(0) @binding(2) var<storage, read_write> P: array<${GT}>;`)}
-  if (i >= ${total}u) { return; }
-  let cq = i32(i % ${NCQ}u);
-  var r = i32(i / ${NCQ}u);
+  const code = `${convPreamble([['X', XT], ['G', GT], ['P', GT]], total, NCQ)}
   let tile = r % ${tiles};
   let s = r / ${tiles};
   let khkw = tile / ${NCIQ};

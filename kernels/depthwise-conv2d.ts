@@ -1,5 +1,6 @@
 import { grid1d, type Kernel } from './kernel.js';
-import { WG, flatIndexHeader } from './wgsl.js';
+import { WG } from './wgsl.js';
+import { convPreamble } from './conv-preamble.js';
 import { vecType, type RowSplit } from './conv2d.js';
 
 /**
@@ -204,16 +205,7 @@ export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, block: D
     const guarded = d.OH % PY !== 0 && py > 0;
     lines.push(guarded ? `if (oh0 + ${py} < ${d.OH}) {\n    ${rowStores.join('\n    ')}\n  }` : rowStores.join('\n  '));
   }
-  const bindings = [
-    `@group(0) @binding(0) var<storage, read> X: array<${T}>;`,
-    `@group(0) @binding(1) var<storage, read> Wt: array<${T}>;`,
-    ...(bias ? [`@group(0) @binding(2) var<storage, read> B: array<${T}>;`] : []),
-    `@group(0) @binding(${bias ? 3 : 2}) var<storage, read_write> Y: array<${T}>;`,
-  ].join('\n');
-  const code = `${flatIndexHeader(bindings)}
-  if (i >= ${total}u) { return; }
-  let cq = i32(i % ${NC}u);
-  var r = i32(i / ${NC}u);
+  const code = `${convPreamble(bias ? [['X', T], ['Wt', T], ['B', T], ['Y', T]] : [['X', T], ['Wt', T], ['Y', T]], total, NC)}
   let ow0 = (r % ${OWB}) * ${PXF};
   r = r / ${OWB};
   let oh0 = (r % ${OHB}) * ${PY};
@@ -301,12 +293,7 @@ export function depthwiseGradInputKernel(d: DepthwiseDims, block: DepthwiseGradI
     const guarded = d.H % PY !== 0 && py > 0;
     lines.push(guarded ? `if (ih0 + ${py} < ${d.H}) {\n    ${stores.join('\n    ')}\n  }` : stores.join('\n  '));
   }
-  const code = `${flatIndexHeader(`@group(0) @binding(0) var<storage, read> G: array<${T}>;
-@group(0) @binding(1) var<storage, read> Wt: array<${T}>;
-@group(0) @binding(2) var<storage, read_write> DX: array<${T}>;`)}
-  if (i >= ${total}u) { return; }
-  let cq = i32(i % ${NC}u);
-  var r = i32(i / ${NC}u);
+  const code = `${convPreamble([['G', T], ['Wt', T], ['DX', T]], total, NC)}
   let b = r % ${WB};
   r = r / ${WB};
   let ih0 = (r % ${HB}) * ${PY};
@@ -408,12 +395,7 @@ export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit, blo
   for (let kh = 0; kh < d.KH; kh++) {
     for (let kw = 0; kw < d.KW; kw++) stores.push(`P[(s * ${d.KH * d.KW} + ${kh * d.KW + kw}) * ${NC} + cq] = a_${kh}_${kw};`);
   }
-  const code = `${flatIndexHeader(`@group(0) @binding(0) var<storage, read> X: array<${T}>;
-@group(0) @binding(1) var<storage, read> G: array<${T}>;
-@group(0) @binding(2) var<storage, read_write> P: array<${T}>;`)}
-  if (i >= ${total}u) { return; }
-  let cq = i32(i % ${NC}u);
-  let s = i32(i / ${NC}u);
+  const code = `${convPreamble([['X', T], ['G', T], ['P', T]], total, NC, 'let s')}
   ${decls.join('\n  ')}
   let rowBeg = s * ${split.rowsPerChunk};
   let rowEnd = min(rowBeg + ${split.rowsPerChunk}, ${rows});
@@ -454,12 +436,7 @@ function gradWeightRowKernel(d: DepthwiseDims, split: RowSplit, PX: number): Ker
   for (let kw = 0; kw < d.KW; kw++) {
     body.push(`a_${kw} += ${range(PX).map((j) => `g_${j} * x_${j * d.SW + kw}`).join(' + ')};`);
   }
-  const code = `${flatIndexHeader(`@group(0) @binding(0) var<storage, read> X: array<${T}>;
-@group(0) @binding(1) var<storage, read> G: array<${T}>;
-@group(0) @binding(2) var<storage, read_write> P: array<${T}>;`)}
-  if (i >= ${total}u) { return; }
-  let cq = i32(i % ${NC}u);
-  var r = i32(i / ${NC}u);
+  const code = `${convPreamble([['X', T], ['G', T], ['P', T]], total, NC)}
   let kh = r % ${d.KH};
   let s = r / ${d.KH};
   ${range(d.KW).map((kw) => `var a_${kw} = ${T}(0.0);`).join('\n  ')}
