@@ -381,7 +381,7 @@ export interface CompileOptions {
    * optimizer state). When one is no longer the tensor it was at capture, the step is
    * captured again (with a log line) instead of replaying stale buffers.
    */
-  state?: () => readonly Tensor[];
+  state?: () => readonly (Tensor | Rng)[];
   log?: (line: string) => void;
   /** Eager calls before the capture (default 1, TinyJit's): the capture is checked against the last one. */
   warmup?: number;
@@ -397,8 +397,8 @@ interface Entry {
   uploads?: Uint8Array[];
   program?: Program;
   outputs?: Record<string, Tensor>;
-  state?: readonly Tensor[];
-  stateBuffers?: GPUBuffer[];
+  state?: readonly (Tensor | Rng)[];
+  stateBuffers?: (GPUBuffer | null)[];
 }
 
 /**
@@ -474,7 +474,11 @@ export class CompiledStep<O extends Record<string, Tensor>> {
     const now = this.opts.state();
     if (now.length !== e.state.length) return `the step's state changed from ${e.state.length} to ${now.length} tensors since the capture`;
     for (let i = 0; i < now.length; i++) {
-      if (now[i] !== e.state[i] || now[i].disposed || now[i].buffer !== e.stateBuffers![i]) return `state tensor ${now[i].describe()} was replaced since the capture`;
+      const t = now[i];
+      // An Rng replaced (a checkpoint's dropout state loaded) would leave the seed table drawing from the old one.
+      if (!(t instanceof Tensor)) {
+        if (t !== e.state[i]) return `state ${i} (a random generator) was replaced since the capture`;
+      } else if (t !== e.state[i] || t.disposed || t.buffer !== e.stateBuffers![i]) return `state tensor ${t.describe()} was replaced since the capture`;
     }
     return null;
   }
@@ -506,7 +510,7 @@ export class CompiledStep<O extends Record<string, Tensor>> {
     e.trace = undefined;
     e.uploads = undefined;
     e.state = this.opts.state?.();
-    e.stateBuffers = e.state?.map((t) => t.buffer);
+    e.stateBuffers = e.state?.map((t) => (t instanceof Tensor ? t.buffer : null));
     this.counts.captures++;
     return views(out) as O;
   }

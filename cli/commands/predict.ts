@@ -24,6 +24,7 @@ interface Flags {
   out: string;
   overlay?: string;
   force?: boolean;
+  eager?: boolean;
   json?: boolean;
 }
 
@@ -51,15 +52,17 @@ export function registerPredict(program: Command): void {
     .addOption(flag({ flags: '--out <dir>', description: 'output folder: submission.csv, scores.json (for evaluate --sweep) and masks/', parse: text, required: true }))
     .addOption(flag({ flags: '--overlay <dir>', description: 'also write {ID}_overlay.png per field: cells outlined, tagged with their top fused label and confidence', parse: text }))
     .option('--force', 'replace existing outputs')
+    .option('--eager', 'run the forward op by op instead of replaying the captured one (slower; same scores)')
     .addOption(jsonFlag('the summary (rows, cells, tile weight, paths)'))
     .action(async (f: Flags, cmd: Command) => {
       const log = progressLog(f.json);
       await initEngine();
       const scorers: ModelScorer[] = [];
       try {
-        const image = scorerFromCheckpoint(f.imageModel, f.batch);
+        const mode = { eager: f.eager, log };
+        const image = scorerFromCheckpoint(f.imageModel, f.batch, mode);
         scorers.push(image);
-        const tile = f.tileModel ? scorerFromCheckpoint(f.tileModel, f.batch) : undefined;
+        const tile = f.tileModel ? scorerFromCheckpoint(f.tileModel, f.batch, mode) : undefined;
         if (tile) scorers.push(tile);
         let bar: ProgressBar | undefined;
         const t0 = performance.now();

@@ -17,6 +17,7 @@ type Flags = Omit<TrainOptions, 'data' | 'out' | 'cache'> & {
   cache: string | boolean;
   resume?: string;
   force?: boolean;
+  eager?: boolean;
 };
 
 /** Flags that define the run: a resumed run keeps its own. */
@@ -94,12 +95,13 @@ export function registerTrain(program: Command): void {
     .addOption(flag({ flags: '--workers <n>', description: 'decode threads', parse: int(0, 256), defaultText: 'cores - 1' }))
     .addOption(flag({ flags: '--resume <dir>', description: 'continue a stopped run exactly (same options, optimizer moments, epoch, RNG and split)', parse: text }))
     .option('--force', 'start over in a run folder that already holds a run')
+    .option('--eager', 'run every op of every step as it is called instead of replaying the captured step (slower; same results)')
     .addHelpText('after', `\n${METRIC_HELP}\n\nCtrl-C stops after the current batch and writes RUN/last.safetensors (exit 130); --resume RUN continues.`)
     .action(async (f: Flags, cmd: Command) => {
       const options = trainOptions(f, cmd);
       await initEngine();
       try {
-        const r = await trainRun({ options, resume: f.resume, force: f.force });
+        const r = await trainRun({ options, resume: f.resume, force: f.force, eager: f.eager });
         if (r.stopped) throw new Stopped(`stopped; continue with: hpa-engine train --resume ${r.run}`);
         console.log(`best epoch ${r.best.epoch} (loss ${r.best.loss.toFixed(4)}): ${join(r.run, 'best.safetensors')}`);
       } catch (e) {

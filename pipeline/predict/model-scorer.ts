@@ -4,6 +4,7 @@ import { parseBlend } from '../blend.js';
 import { NUM_LABELS } from '../labels.js';
 import type { TrainRecord } from '../train/options.js';
 import { evalLogits, sigmoidAll } from '../train/eval-batch.js';
+import { EvalForward, type StepMode } from '../train/steps.js';
 import { PREDICT_DEFAULTS } from './predict.js';
 import type { Scorer } from './scorer.js';
 
@@ -17,7 +18,7 @@ export interface ModelScorer extends Scorer {
  * trained on (blend, resize, crop) from the run's own record in the checkpoint metadata.
  * Needs the engine initialised.
  */
-export function scorerFromCheckpoint(file: string, batchSize = PREDICT_DEFAULTS.batch): ModelScorer {
+export function scorerFromCheckpoint(file: string, batchSize = PREDICT_DEFAULTS.batch, mode: StepMode = {}): ModelScorer {
   const ck = readCheckpoint(file);
   if (ck.config.numClasses !== NUM_LABELS) throw new Error(`${file}: the model has ${ck.config.numClasses} classes, HPA has ${NUM_LABELS}`);
   const options = (ck.training as Partial<TrainRecord>).options;
@@ -26,6 +27,7 @@ export function scorerFromCheckpoint(file: string, batchSize = PREDICT_DEFAULTS.
   if (blend.length !== ck.config.inChannels) throw new Error(`${file}: blend '${options.blend}' has ${blend.length} channels but the model takes ${ck.config.inChannels}`);
   const model = modelFromCheckpoint(ck).eval();
   const S = options.size;
+  const forward = new EvalForward(model, mode);
   return {
     model,
     blend,
@@ -33,8 +35,11 @@ export function scorerFromCheckpoint(file: string, batchSize = PREDICT_DEFAULTS.
     crop: S,
     batchSize,
     async score(x: Float32Array, n: number): Promise<Float32Array> {
-      return sigmoidAll(await evalLogits(model, x, n, batchSize, S));
+      return sigmoidAll(await evalLogits(forward, x, n, batchSize, S));
     },
-    dispose: () => model.dispose(),
+    dispose: () => {
+      forward.dispose();
+      model.dispose();
+    },
   };
 }

@@ -1,28 +1,21 @@
-import * as E from '../../engine/index.js';
-import type { EfficientNet } from '../../models/efficientnet.js';
+import type { EvalForward } from './steps.js';
 
 /**
  * Eval-mode logits of the first n images of x (NHWC, size x size), run as a batch of
  * `padTo` with zero images after them. Shapes are compiled into the kernels, so a short
  * last batch would otherwise build every pipeline again; in eval mode BN uses its running
- * statistics, so the padding cannot change the real images' outputs.
+ * statistics, so the padding cannot change the real images' outputs. The one shape is
+ * also what lets a compiled eval forward replay every batch, the last one included.
  */
-export async function evalLogits(model: EfficientNet, x: Float32Array, n: number, padTo: number, size: number): Promise<Float32Array> {
-  const C = model.config.inChannels;
+export async function evalLogits(forward: EvalForward, x: Float32Array, n: number, padTo: number, size: number): Promise<Float32Array> {
+  const { inChannels: C, numClasses } = forward.model.config;
   const per = size * size * C;
   let data = x.subarray(0, n * per);
   if (padTo > n) {
     data = new Float32Array(padTo * per);
     data.set(x.subarray(0, n * per));
   }
-  const input = E.tensor(data, [Math.max(n, padTo), size, size, C]);
-  const logits = E.noGrad(() => model.forward(input));
-  input.dispose();
-  try {
-    return (await logits.data()).subarray(0, n * model.config.numClasses);
-  } finally {
-    logits.dispose();
-  }
+  return (await forward.logits(data, [Math.max(n, padTo), size, size, C])).subarray(0, n * numClasses);
 }
 
 export function sigmoidAll(z: Float32Array): Float32Array {

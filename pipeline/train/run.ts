@@ -19,6 +19,7 @@ import { drawCurves, formatEpochRow, readMetricsCsv, writeMetricsCsv, EPOCH_HEAD
 import { runSplit, splitHash } from './split.js';
 import { StopSignal } from './interrupt.js';
 import { bceMean, evalLogits, sigmoidAll } from './eval-batch.js';
+import { EvalForward, TrainStep } from './steps.js';
 
 export const LAST = 'last.safetensors';
 export const BEST = 'best.safetensors';
@@ -30,6 +31,9 @@ export interface TrainRunOptions {
   force?: boolean;
   log?: (line: string) => void;
   progressStream?: ProgressStream;
+  /** Run every step op by op instead of replaying captured ones (engine/capture.ts). Not part of
+   * the run's record: a run may be resumed either way. */
+  eager?: boolean;
   /** Called after every training batch (tests use it to interrupt a run). */
   onBatch?: (epoch: number, batch: number) => void;
 }
@@ -82,27 +86,6 @@ function buildModel(o: TrainOptions, channels: number, resume?: ReturnType<typeo
   return { model, opt, note };
 }
 
-/** One training step: mean loss and probabilities of the batch, backward, the Adam step. */
-async function trainBatch(model: EfficientNet, opt: E.Adam, x: E.Tensor, y: E.Tensor): Promise<{ loss: number; probs: Float32Array }> {
-  const { loss, probs } = E.tidy(() => {
-    const logits = model.forward(x);
-    const probs = E.keep(E.noGrad(() => E.sigmoid(logits)));
-    return { loss: E.keep(E.bceWithLogits(logits, y)), probs };
-  });
-  try {
-    E.backward(loss);
-    // Read before the step (a non-finite loss must not reach the weights), both in one wait.
-    const [lossValue, probValues] = await E.readAll([loss, probs]);
-    const value = lossValue[0];
-    if (Number.isFinite(value)) opt.step();
-    opt.zeroGrad();
-    return { loss: value, probs: probValues };
-  } finally {
-    loss.dispose();
-    probs.dispose();
-  }
-}
-
 /**
  * `hpa-engine train`: EfficientNet on a Kaggle-layout folder with BCE-with-logits and
  * Adam; per-epoch metrics into RUN/metrics.csv and RUN/curves.png, RUN/last.safetensors
@@ -138,6 +121,12 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
   mkdirSync(o.out, { recursive: true });
   const { model, opt, note } = buildModel(o, blend.length, ck);
   if (note) log(note);
+  // A short last training batch never reaches the step (the loader drops it unless it is
+  // the only one): padding it would change BN's batch statistics, and its own program
+  // would be captured once per run. Validation pads instead (evalLogits): one shape.
+  const steps = { eager: r.eager, log };
+  const trainStep = new TrainStep(model, opt, steps);
+  const evalForward = new EvalForward(model, steps);
 
   const pool = new WorkerPool(o.workers ?? Math.max(1, availableParallelism() - 1));
   const common = { dataset: ds, blend, resize: o.resize, crop: o.size, pool, cacheDir: o.cache === false ? undefined : o.cache };
@@ -162,11 +151,7 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
       const t0 = performance.now() - progress.seconds * 1000;
       let batch = progress.batch;
       for await (const b of train.epoch(epoch, progress.batch)) {
-        const x = E.tensor(b.x, [b.size, S, S, C]);
-        const y = E.tensor(b.y, [b.size, NUM_LABELS]);
-        const out = await trainBatch(model, opt, x, y);
-        x.dispose();
-        y.dispose();
+        const out = await trainStep.run(b.x, [b.size, S, S, C], b.y, [b.size, NUM_LABELS]);
         progress.step++;
         batch++;
         if (!Number.isFinite(out.loss)) {
@@ -192,7 +177,7 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
       bar.finish();
       const seconds = (performance.now() - t0) / 1000;
       const trainMetrics = acc.result();
-      const valMetrics = val ? await evaluate(model, val, S, o.batch) : undefined;
+      const valMetrics = val ? await evaluate(evalForward, val, S, o.batch) : undefined;
       const row: EpochRow = { epoch: epoch + 1, train: trainMetrics, val: valMetrics, lr: opt.lr, seconds, imagesPerSecond: trainMetrics.images / seconds };
       rows.push(row);
       writeMetricsCsv(o.out, rows);
@@ -215,6 +200,8 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
     await train.close();
     await val?.close();
     await pool.close();
+    trainStep.dispose();
+    evalForward.dispose();
     model.dispose();
     opt.dispose();
   }
@@ -227,11 +214,12 @@ function copyAtomic(from: string, to: string): void {
 
 /** Eval-mode loss and metrics over a loader (BN running statistics, no dropout); a short
  * last batch is padded to the batch size so it reuses the compiled kernels. */
-async function evaluate(model: EfficientNet, loader: Loader, S: number, batch: number): Promise<EpochMetrics> {
+async function evaluate(forward: EvalForward, loader: Loader, S: number, batch: number): Promise<EpochMetrics> {
+  const model = forward.model;
   model.eval();
   const acc = new MetricsAccumulator();
   for await (const b of loader.epoch(0)) {
-    const logits = await evalLogits(model, b.x, b.size, batch, S);
+    const logits = await evalLogits(forward, b.x, b.size, batch, S);
     acc.add(sigmoidAll(logits), b.y, b.size, bceMean(logits, b.y));
   }
   model.train();

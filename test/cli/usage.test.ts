@@ -189,6 +189,7 @@ describe('the program', () => {
     expect(train).toContain('--model <name> EfficientNet variant (b0, b1, b2, b3, b4, b5, b6, b7) (default: b0)');
     expect(train).toContain('--lr <rate> Adam learning rate (default: 0.001)');
     expect(train).toContain('--workers <n> decode threads (default: cores - 1)');
+    expect(train).toContain('--eager run every op of every step as it is called instead of replaying the captured step');
     const segment = buildProgram().commands.find((c) => c.name() === 'segment')!.helpInformation().replace(/\s+/g, ' ');
     expect(segment).toContain('--out <dir> output folder (required)');
   });
