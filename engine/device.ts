@@ -73,6 +73,15 @@ const KEY_LIMITS = [
 /** Features we enable when the adapter has them. */
 const WANTED_FEATURES = ['subgroups', 'shader-f16', 'timestamp-query'] as const;
 
+/**
+ * HPA_MASK_FEATURES=subgroups,shader-f16 opens the device without those features even where
+ * the adapter has them, so the variants an adapter without them gets are run and tested on
+ * any machine (a kernel that still needed one would fail shader compilation).
+ */
+function maskedFeatures(): Set<string> {
+  return new Set((process.env.HPA_MASK_FEATURES ?? '').split(',').map((f) => f.trim()).filter(Boolean));
+}
+
 function attempts(): Attempt[] {
   const forced = process.env.HPA_BACKEND?.trim();
   const adapterName = process.env.HPA_ADAPTER?.trim();
@@ -167,7 +176,8 @@ export async function acquireDevice(): Promise<GpuContext> {
     const hold: { gpu: DawnInstance | null } = { gpu: got.gpu };
     const { adapter } = got;
     const summary = summarize(adapter, attempt);
-    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+    const masked = maskedFeatures();
+    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f) && !masked.has(f)) as GPUFeatureName[];
     const al = adapter.limits;
     try {
       const device = await adapter.requestDevice({

@@ -48,6 +48,13 @@ export function canRunSubgroupVariant(a: AdapterFacts, features: ReadonlySet<str
   return features.has('subgroups') && (a.subgroupMinSize === undefined || a.subgroupMinSize >= 8);
 }
 
+/** Why the subgroup variant cannot run on this adapter, or null when it can (tests say it where they skip). */
+export function whyNoSubgroupVariant(a: AdapterFacts, features: ReadonlySet<string>): string | null {
+  if (!features.has('subgroups')) return "the 'subgroup' matmul needs the 'subgroups' feature, which this device lacks";
+  if (!canRunSubgroupVariant(a, features)) return `the 'subgroup' matmul needs subgroups of at least 8 lanes; this adapter's are ${a.subgroupMinSize}`;
+  return null;
+}
+
 /**
  * Per adapter, not one fixed recipe: on software adapters (llvmpipe) workgroup memory costs
  * more than storage and every per-lane load is scalarised, so register blocking with operands
@@ -68,3 +75,4 @@ export function chooseMatmulVariant(adapter: AdapterFacts, features: ReadonlySet
   if (isSoftwareAdapter(adapter)) return canRunSubgroupVariant(adapter, features) ? 'subgroup' : 'basic';
   return 'tiled';
 }
+
