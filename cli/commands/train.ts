@@ -4,6 +4,7 @@ import { initEngine, shutdownEngine } from '../../engine/index.js';
 import { MODEL_NAMES } from '../../models/efficientnet-config.js';
 import { METRIC_HELP } from '../../pipeline/train/metrics.js';
 import { TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train/options.js';
+import { ResumeConflictError } from '../../pipeline/train/resume.js';
 import { RunExistsError, trainRun } from '../../pipeline/train/run.js';
 import { blendSpec } from '../data-flags.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -20,25 +21,30 @@ type Flags = Omit<TrainOptions, 'data' | 'out' | 'cache'> & {
   eager?: boolean;
 };
 
-/** Flags that define the run: a resumed run keeps its own. */
-const RUN_DEFINING = ['data', 'out', 'model', 'blend', 'size', 'resize', 'batch', 'lr', 'weightDecay', 'valSplit', 'folds', 'fold', 'seed', 'init', 'padding', 'bn', 'augment', 'cache'];
+/** The flags that map one to one onto TrainOptions keys (cache aside: --cache and --no-cache share it). */
+const RUN_FLAGS = ['data', 'out', 'model', 'blend', 'size', 'resize', 'batch', 'epochs', 'lr', 'weightDecay', 'valSplit', 'folds', 'fold', 'seed', 'init', 'padding', 'bn', 'augment', 'workers'] as const;
 
-/** Checks between flags, then the typed options of a new run. */
-export function trainOptions(f: Flags, cmd: Command): TrainOptions | undefined {
+/** The flag a TrainOptions key came from, as it was typed (--cache and --no-cache share one value). */
+export function trainFlagName(cmd: Command, key: string): string {
+  const negated = cmd.getOptionValue(key) === false;
+  return cmd.options.find((o) => o.attributeName() === key && o.negate === negated)?.long ?? cmd.options.find((o) => o.attributeName() === key)?.long ?? key;
+}
+
+/** Checks between flags, then the typed options of a new run, or with --resume the options given again. */
+export function trainOptions(f: Flags, cmd: Command): { options?: TrainOptions; resumeWith?: Partial<TrainOptions> } {
   const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
   if (f.resume) {
-    // --cache and --no-cache share one value: name the one whose value was given.
-    const typed = (k: string) => cmd.options.find((o) => o.attributeName() === k && o.negate === (cmd.getOptionValue(k) === false))?.long ?? k;
-    const clash = RUN_DEFINING.filter(given).map(typed);
-    if (clash.length) throw new UsageError(`--resume takes the run's own options; drop ${clash.join(', ')}`);
-    return undefined;
+    const resumeWith: Partial<TrainOptions> = {};
+    for (const k of RUN_FLAGS) if (given(k)) Object.assign(resumeWith, { [k]: f[k] });
+    if (given('cache')) resumeWith.cache = f.cache === false ? false : String(f.cache);
+    return { resumeWith };
   }
   if (!f.data || !f.out) throw new UsageError('--data and --out are required (or --resume RUN)');
   if ((f.fold !== undefined) !== (f.folds !== undefined)) throw new UsageError('--folds and --fold go together');
   if (f.folds !== undefined && f.fold! >= f.folds) throw new UsageError(`--fold ${f.fold} is not in 0..${f.folds - 1}`);
   if (f.folds !== undefined && given('valSplit')) throw new UsageError('--val-split and --folds are two ways to validate: give one');
   if (f.size > f.resize) throw new UsageError(`--size ${f.size} is larger than --resize ${f.resize}`);
-  return {
+  const options: TrainOptions = {
     data: f.data,
     out: f.out,
     model: f.model,
@@ -60,6 +66,7 @@ export function trainOptions(f: Flags, cmd: Command): TrainOptions | undefined {
     cache: f.cache === false ? false : typeof f.cache === 'string' ? f.cache : join(f.out, 'cache'),
     workers: f.workers,
   };
+  return { options };
 }
 
 /** Ctrl-C stopped the run cleanly: exit 130 with the way back in. */
@@ -93,19 +100,20 @@ export function registerTrain(program: Command): void {
     .addOption(flag({ flags: '--cache <dir>', description: 'keep resized channels here', parse: text, defaultText: 'RUN/cache' }))
     .option('--no-cache', 'decode every image every epoch')
     .addOption(flag({ flags: '--workers <n>', description: 'decode threads', parse: int(0, 256), defaultText: 'cores - 1' }))
-    .addOption(flag({ flags: '--resume <dir>', description: 'continue a stopped run exactly (same options, optimizer moments, epoch, RNG and split)', parse: text }))
+    .addOption(flag({ flags: '--resume <dir>', description: 'continue a stopped run exactly (same optimizer moments, epoch, RNG and split), or extend a finished one with --epochs N; --lr changes the rate from here, any other flag must equal the run\'s', parse: text }))
     .option('--force', 'start over in a run folder that already holds a run')
     .option('--eager', 'run every op of every step as it is called instead of replaying the captured step (slower; same results)')
     .addHelpText('after', `\n${METRIC_HELP}\n\nCtrl-C stops after the current batch and writes RUN/last.safetensors (exit 130); --resume RUN continues.`)
     .action(async (f: Flags, cmd: Command) => {
-      const options = trainOptions(f, cmd);
+      const { options, resumeWith } = trainOptions(f, cmd);
       await initEngine();
       try {
-        const r = await trainRun({ options, resume: f.resume, force: f.force, eager: f.eager });
+        const r = await trainRun({ options, resume: f.resume, resumeWith, force: f.force, eager: f.eager });
         if (r.stopped) throw new Stopped(`stopped; continue with: hpa-engine train --resume ${r.run}`);
         console.log(`best epoch ${r.best.epoch} (loss ${r.best.loss.toFixed(4)}): ${join(r.run, 'best.safetensors')}`);
       } catch (e) {
         if (e instanceof RunExistsError) throw new Error(`${e.message}; continue it with --resume ${e.run}, or use --force to start over`);
+        if (e instanceof ResumeConflictError) throw new UsageError(`${trainFlagName(cmd, e.option)}: ${e.message}`);
         throw e;
       } finally {
         shutdownEngine();

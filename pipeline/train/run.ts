@@ -18,6 +18,7 @@ import { ProgressBar, type ProgressStream } from './progress.js';
 import { drawCurves, formatEpochRow, readMetricsCsv, writeMetricsCsv, EPOCH_HEADER, METRICS_CSV, CURVES_PNG, type EpochRow } from './run-log.js';
 import { runSplit, splitHash } from './split.js';
 import { StopSignal } from './interrupt.js';
+import { applyResume } from './resume.js';
 import { bceMean, evalLogits, sigmoidAll } from './eval-batch.js';
 import { EvalForward, TrainStep } from './steps.js';
 
@@ -28,6 +29,9 @@ export interface TrainRunOptions {
   /** A new run; or `resume`, the folder of one to continue. */
   options?: TrainOptions;
   resume?: string;
+  /** Options given again with `resume`: `epochs` extends the run, `lr` changes its rate,
+   * any other must equal the run's own (resume.ts). */
+  resumeWith?: Partial<TrainOptions>;
   force?: boolean;
   log?: (line: string) => void;
   progressStream?: ProgressStream;
@@ -104,6 +108,7 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
     record = ck.training as unknown as TrainRecord;
     if (!record?.options || !record.progress) throw new Error(`${file}: has no training record to resume from`);
     record.options.out = r.resume;
+    for (const note of applyResume(record, r.resume, r.resumeWith ?? {}).notes) log(`resuming ${r.resume}: ${note}`);
   } else {
     if (!r.options) throw new Error('train: no options and nothing to resume');
     refuseExistingRun(r.options.out, r.force);
@@ -121,6 +126,7 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
   mkdirSync(o.out, { recursive: true });
   const { model, opt, note } = buildModel(o, blend.length, ck);
   if (note) log(note);
+  opt.lr = o.lr; // a resumed run may have been given a new rate
   // A short last training batch never reaches the step (the loader drops it unless it is
   // the only one): padding it would change BN's batch statistics, and its own program
   // would be captured once per run. Validation pads instead (evalLogits): one shape.

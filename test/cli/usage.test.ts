@@ -202,10 +202,4 @@ describe('the program', () => {
     const blend = buildProgram().commands.find((c) => c.name() === 'blend')!;
     expect(blend.options.map((o) => o.flags)).toContain('--png <file>');
   });
-
-  it('train --resume refuses the options that define a run, naming each flag given', async () => {
-    const r = await cli('train', '--resume', join(tmp, 'run'), '--lr', '0.1', '--no-cache', '--no-augment', '--epochs', '20');
-    expect(r.code).toBe(2);
-    expect(r.err).toEqual(["hpa-engine: train: --resume takes the run's own options; drop --lr, --no-augment, --no-cache (see hpa-engine train --help)"]);
-  });
 });
