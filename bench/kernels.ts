@@ -2,6 +2,11 @@
 // time per call (many calls recorded into one encoder, then a sync), GFLOP/s and GB/s over
 // the FLOPs and bytes the op needs at least, and those as fractions of this device's
 // measured peaks from the same run: engine matmul at 1024^3 and a 64 MiB buffer copy.
+// '% roofline' compares the time with the least this device allows for that call, the larger
+// of bytes / copy bandwidth and FLOPs / matmul peak: depthwise k3 needs 2.25 FLOP a byte and
+// k5 6.25, so on a CPU adapter (lavapipe: ~30 GFLOP/s, ~28 GB/s) its floor is the FMA rate
+// and 40% of the copy bandwidth is out of reach whatever the kernel does.
+// HPA_DEPTHWISE=<blocks> (engine/ops/depthwise-conv2d.ts) benches that variant; its rows say so.
 // `npm run bench -- kernels [--json] [--quick] [--only=<substring of the kernel name>]`
 import * as E from '../engine/index.js';
 import { efficientNetConfig } from '../models/efficientnet-config.js';
@@ -146,8 +151,8 @@ export async function kernelsBench(args: string[]): Promise<BenchRow[]> {
   const mm = await matmulPeak(budget);
   const bw = await copyBandwidth(budget);
   const rows: BenchRow[] = [
-    { kernel: 'matmul (compute peak)', shape: '1024^3', ms: mm.ms, 'GFLOP/s': mm.gflops, '% matmul': 100 },
-    { kernel: 'copy (bandwidth peak)', shape: '64 MiB', ms: (2 * (1 << 24) * F) / (bw * 1e6), 'GB/s': bw, '% copy': 100 },
+    { kernel: 'matmul (compute peak)', shape: '1024^3', ms: mm.ms, 'GFLOP/s': mm.gflops, '% matmul': 100, '% roofline': 100 },
+    { kernel: 'copy (bandwidth peak)', shape: '64 MiB', ms: (2 * (1 << 24) * F) / (bw * 1e6), 'GB/s': bw, '% copy': 100, '% roofline': 100 },
   ];
   for (const c of CASE_GROUPS.flatMap((g) => g())) {
     if (only && !c.kernel.includes(only)) continue;
@@ -155,14 +160,18 @@ export async function kernelsBench(args: string[]): Promise<BenchRow[]> {
     const ms = await timeCall(() => E.tidy(run), budget);
     dispose();
     const gbs = c.bytes / (ms * 1e6);
-    const row: BenchRow = { kernel: c.kernel, shape: c.shape, ms };
+    const variant = c.kernel.startsWith('depthwiseConv2d') && process.env.HPA_DEPTHWISE ? ` [HPA_DEPTHWISE=${process.env.HPA_DEPTHWISE}]` : '';
+    const row: BenchRow = { kernel: c.kernel + variant, shape: c.shape, ms };
+    let floorMs = c.bytes / (bw * 1e6);
     if (c.flops) {
       const gflops = c.flops / (ms * 1e6);
       row['GFLOP/s'] = gflops;
       row['% matmul'] = (100 * gflops) / mm.gflops;
+      floorMs = Math.max(floorMs, c.flops / (mm.gflops * 1e6));
     }
     row['GB/s'] = gbs;
     row['% copy'] = (100 * gbs) / bw;
+    row['% roofline'] = (100 * floorMs) / ms;
     rows.push(row);
   }
   E.shutdownEngine();
