@@ -10,6 +10,9 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    env: { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+    // The tuner stays off in tests even if the caller's shell turned it on (deterministic
+    // kernels, nothing written to the user's cache folder); test/engine/tuner.test.ts turns it
+    // on over a temporary folder.
+    env: { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', HPA_TUNE: 'off' },
   },
 });

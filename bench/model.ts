@@ -41,10 +41,15 @@ interface Timing {
   cpuUtil: number;
   /** pipelines compiled by the warm-up step and by the timed steps (which should compile none) */
   compiled: [number, number];
+  /** shapes the tuner timed during these steps, and the seconds it took (engine/tuner.ts; part of warmupS) */
+  tuned: number;
+  tuneS: number;
 }
 
 async function timeSteps(step: () => Promise<void>, steps: number): Promise<Timing> {
   const stats = E.runtime().stats;
+  const tuner = E.runtime().tuner.stats;
+  const tune0 = { n: tuner.tuned, ms: tuner.ms };
   const p0 = stats.pipelines;
   let t0 = performance.now();
   await step();
@@ -60,7 +65,7 @@ async function timeSteps(step: () => Promise<void>, steps: number): Promise<Timi
   }
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  return { warmupS, msPerStep: wallMs / steps, stepMs, cpuUtil: (cpu.user + cpu.system) / 1000 / wallMs, compiled: [p1 - p0, stats.pipelines - p1] };
+  return { warmupS, msPerStep: wallMs / steps, stepMs, cpuUtil: (cpu.user + cpu.system) / 1000 / wallMs, compiled: [p1 - p0, stats.pipelines - p1], tuned: tuner.tuned - tune0.n, tuneS: (tuner.ms - tune0.ms) / 1000 };
 }
 
 /** Frees idle buffers and restarts the peak, so each pass reports its own high-water mark. */
@@ -95,6 +100,8 @@ function row(pass: string, mode: 'train' | 'infer', s: Shape, t: Timing, peers: 
     input: `${s.size}x${s.size}x3`,
     'warm-up s': t.warmupS,
     'pipelines warm-up/timed': t.compiled.join('/'),
+    'tuned shapes': t.tuned,
+    'tune s': t.tuneS,
     'ms/step': t.msPerStep,
     'min/median/max ms': spread(t.stepMs),
     'images/s': imagesPerS,

@@ -2,6 +2,7 @@ import { acquireDevice, type GpuContext } from './device.js';
 import { BufferPool } from './buffer-pool.js';
 import type { Kernel } from '../kernels/kernel.js';
 import type { Profiler } from './profiler.js';
+import { adapterKey, Tuner, type TuneRequest } from './tuner.js';
 
 /**
  * The backend surface: buffers, dispatch, read. Dispatches are recorded into one command
@@ -46,9 +47,12 @@ export class Runtime {
   capture: CommandSink | null = null;
   /** While set (engine/profiler.ts's profile()), each dispatch gets a timed pass of its own. */
   profiler: Profiler | null = null;
+  /** Kernel choice by measurement, cached per adapter (engine/tuner.ts). */
+  readonly tuner: Tuner;
 
   constructor(readonly ctx: GpuContext) {
     this.device = ctx.device;
+    this.tuner = new Tuner(adapterKey(ctx.summary));
     this.pool = new BufferPool(this.device);
     this.uniformAlign = Math.max(16, ctx.device.limits.minUniformBufferOffsetAlignment);
     this.uniformBuffer = this.device.createBuffer({
@@ -76,6 +80,26 @@ export class Runtime {
       this.stats.pipelines++;
     }
     return p;
+  }
+
+  /** The kernel for a job with several candidates: the tuned winner, else the built-in rule's pick (queued for tuning). */
+  choose(req: TuneRequest): Kernel {
+    return this.tuner.choose(req);
+  }
+
+  /** Tunes what the tuner has queued (at most its time budget); reads and sync() do this first, never inside a capture. */
+  async tune(): Promise<void> {
+    if (!this.tuner.queued || this.capture) return;
+    this.flush();
+    await this.tuner.run(this);
+    this.throwIfFailed();
+  }
+
+  /** A bind group of storage buffers only (the tuner's; kernels with uniforms go through dispatch). */
+  bindGroup(kernel: Kernel, buffers: GPUBuffer[]): GPUBindGroup {
+    if (kernel.uniforms) throw new Error(`bindGroup: kernel '${kernel.key}' has uniforms; dispatch it instead`);
+    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    return this.device.createBindGroup({ layout: this.pipeline(kernel).getBindGroupLayout(0), entries });
   }
 
   /** Records one dispatch of `kernel` over `buffers` (bound 0..n-1, uniforms at n). */
@@ -179,6 +203,7 @@ export class Runtime {
   }
 
   private async readChunks(parts: readonly { buffer: GPUBuffer; bytes: number; offset?: number }[], chunkBytes: number): Promise<ArrayBuffer[]> {
+    await this.tune();
     const out: ArrayBuffer[] = [];
     for (let start = 0; start < parts.length; ) {
       let end = start;
@@ -216,6 +241,7 @@ export class Runtime {
 
   /** Waits for the GPU to finish everything submitted (benchmarks). */
   async sync(): Promise<void> {
+    await this.tune();
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.throwIfFailed();

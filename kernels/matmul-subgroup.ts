@@ -30,7 +30,7 @@ const LANES = 8;
  * The unrolled body takes lavapipe seconds to compile, so small products (gradchecks, SE
  * squeezes), which finish in well under a millisecond either way, get smaller blocks.
  */
-function defaultRows(p: MatmulParams): number {
+export function defaultRows(p: MatmulParams): number {
   const macs = p.batch * p.M * p.N * p.K;
   if (macs < 1 << 18) return 4;
   if (macs < 1 << 22) return 8;

@@ -1,7 +1,7 @@
 import type { Kernel } from './kernel.js';
 import { matmulBasicKernel } from './matmul-basic.js';
 import { MATMUL_VARIANTS, type MatmulParams, type MatmulVariant } from './matmul-params.js';
-import { matmulSubgroupKernel } from './matmul-subgroup.js';
+import { defaultRows, matmulSubgroupKernel } from './matmul-subgroup.js';
 import { matmulTiledKernel } from './matmul-tiled.js';
 
 export { MATMUL_VARIANTS, type MatmulParams, type MatmulVariant } from './matmul-params.js';
@@ -76,3 +76,56 @@ export function chooseMatmulVariant(adapter: AdapterFacts, features: ReadonlySet
   return 'tiled';
 }
 
+/** One matmul the tuner may time: a variant with its blocking, named stably for the cache. */
+export interface MatmulCandidate {
+  name: string;
+  params: MatmulParams;
+}
+
+/**
+ * What the tuner times for one product, the built-in rule's pick first (the reference). Where
+ * HPA_MATMUL forces a variant, that alone. Software adapters get the subgroup kernel's other
+ * register blockings (rows per subgroup, 32-column groups per lane), not 'tiled' or 'basic':
+ * those measured 4x slower there and the tiled kernel alone takes seconds to compile. Real GPUs
+ * get tiled, basic and, with subgroups, the subgroup kernel at two blockings.
+ */
+export function matmulCandidates(p: Omit<MatmulParams, 'variant' | 'blocking'>, adapter: AdapterFacts, features: ReadonlySet<string>): MatmulCandidate[] {
+  const rule = chooseMatmulVariant(adapter, features);
+  const out: MatmulCandidate[] = [];
+  const seen = new Set<string>();
+  const add = (variant: MatmulVariant, blocking?: { rows: number; groups: number }) => {
+    const params: MatmulParams = { ...p, variant, ...(blocking ? { blocking } : {}) };
+    let name: string = variant;
+    if (variant === 'subgroup') {
+      const b = blocking ?? { rows: defaultRows(params), groups: 1 };
+      const rows = Math.max(1, Math.min(b.rows, p.M));
+      name = `subgroup:${rows}x${b.groups}`;
+    }
+    if (seen.has(name)) return;
+    seen.add(name);
+    out.push({ name, params });
+  };
+  add(rule);
+  if (process.env.HPA_MATMUL?.trim()) return out;
+  const subgroups = canRunSubgroupVariant(adapter, features);
+  const sub = (): void => {
+    const rows = defaultRows({ ...p, variant: 'subgroup' });
+    if (rows >= 16) {
+      add('subgroup', { rows: rows === 32 ? 16 : 32, groups: 1 });
+      add('subgroup', { rows: 8, groups: 2 });
+    } else if (rows === 8) {
+      add('subgroup', { rows: 16, groups: 1 });
+    }
+  };
+  if (isSoftwareAdapter(adapter)) {
+    if (subgroups) sub();
+    return out;
+  }
+  add('tiled');
+  add('basic');
+  if (subgroups) {
+    add('subgroup');
+    sub();
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import { record } from '../autograd.js';
 import { runtime } from '../runtime.js';
 import { shapeStr, type Tensor } from '../tensor.js';
-import { chooseMatmulVariant, matmulKernel } from '../../kernels/matmul.js';
+import { matmulCandidates, matmulKernel } from '../../kernels/matmul.js';
 import { launch } from './launch.js';
 import { sum } from './reduce.js';
 import { reshape } from './reshape.js';
@@ -53,7 +53,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const bias = opts.bias;
   if (bias && (bias.rank !== 1 || bias.shape[0] !== g.N)) throw new Error(`matmul: bias ${bias.describe()} must have shape [${g.N}]`);
   const rt = runtime();
-  const kernel = matmulKernel({
+  const p = {
     M: g.M,
     N: g.N,
     K: g.K,
@@ -63,7 +63,13 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     transA: tA,
     transB: tB,
     bias: !!bias,
-    variant: chooseMatmulVariant(rt.ctx.summary, rt.features),
+  };
+  const kernel = rt.choose({
+    family: 'matmul',
+    shape: matmulShape(p),
+    candidates: matmulCandidates(p, rt.ctx.summary, rt.features).map((c) => ({ name: c.name, make: () => matmulKernel(c.params) })),
+    bindings: [a.size * 4, b.size * 4, ...(bias ? [g.N * 4] : []), g.batch * g.M * g.N * 4],
+    outputs: 1,
   });
   const y = launch('matmul', kernel, bias ? [a, b, bias] : [a, b], g.outShape);
   const inputs = bias ? [a, b, bias] : [a, b];
@@ -80,6 +86,11 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     },
     [a, b],
   );
+}
+
+/** What a matmul's tuning depends on: sizes, which operand is broadcast, layouts, bias. */
+function matmulShape(p: { M: number; N: number; K: number; batch: number; strideA: number; strideB: number; transA: boolean; transB: boolean; bias: boolean }): string {
+  return `${p.batch}x${p.M}x${p.N}x${p.K}:${p.strideA ? 'a' : 'A'}${p.strideB ? 'b' : 'B'}:${+p.transA}${+p.transB}:${+p.bias}`;
 }
 
 /** A gradient computed per batch entry, summed over the batch when the operand was broadcast. */

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice, type GpuContext } from '../../engine/device.js';
 import { Rng } from '../../engine/random.js';
-import { canRunSubgroupVariant, MATMUL_VARIANTS, whyNoSubgroupVariant, matmulKernel, type MatmulParams, type MatmulVariant } from '../../kernels/matmul.js';
+import { canRunSubgroupVariant, MATMUL_VARIANTS, matmulCandidates, whyNoSubgroupVariant, matmulKernel, type MatmulParams, type MatmulVariant } from '../../kernels/matmul.js';
 
 let ctx: GpuContext;
 beforeAll(async () => {
@@ -211,4 +211,27 @@ describe('matmul kernels on the real adapter vs a float64 loop', () => {
       }
     });
   }
+});
+
+/**
+ * Every candidate the tuner may time (kernels/matmul.ts's matmulCandidates), as this adapter
+ * lists them and as a real GPU would (tiled, basic, subgroup blockings): a candidate is only
+ * eligible if it is proven here, whichever machine tunes.
+ */
+describe('every matmul candidate the tuner may time', () => {
+  const shapes: Omit<MatmulParams, 'variant' | 'blocking'>[] = [
+    { M: 64, N: 68, K: 64, batch: 1, strideA: 0, strideB: 0, transA: false, transB: true, bias: false }, // 8 rows by default
+    { M: 130, N: 96, K: 260, batch: 1, strideA: 0, strideB: 0, transA: true, transB: false, bias: true }, // 32 rows, ragged
+  ];
+  const gpuLike = () => ({ ...ctx.summary, isSoftware: false, architecture: 'gpu' });
+  shapes.forEach((s, i) => {
+    for (const adapter of ['this adapter', 'a real GPU'] as const) {
+      it(`${s.M}x${s.N}x${s.K} as ${adapter} lists them`, async () => {
+        const facts = adapter === 'this adapter' ? ctx.summary : gpuLike();
+        const list = matmulCandidates(s, facts, ctx.features);
+        expect(list.length).toBeGreaterThanOrEqual(2);
+        for (const c of list) await run(c.params, 300 + i);
+      });
+    }
+  });
 });
