@@ -7,8 +7,17 @@
 // loop would. The peers (tfjs-webgpu train + eval, tfjs-wasm on 2 threads eval; peer-model.ts)
 // are measured live at the same shapes, first, in child processes; --no-peer skips them.
 // Each row gives the min / median / max step besides the mean: one slow step hides in a mean.
+// Each pass runs twice: eager (every op's JS, tape and bind group each step) and compiled
+// (pipeline/train/steps.ts: captured on the 2nd call, replayed from the 3rd; both untimed),
+// with the CPU time of the JS thread per step (the host's work, apart from lavapipe's threads), dispatches per
+// step, bind groups and buffers created per timed step, and the captured program's planned
+// intermediates beside the pool's peak. Under HPA_BACKEND=null (no GPU work; the null
+// device refuses large buffers, so use --shapes=b2x128) it is the host's floor.
+// --soak=N runs only N compiled training steps at the first shape and fails if any buffer
+// or bind group is created after the capture (e.g. HPA_BACKEND=null ... --shapes=b2x128 --soak=1000).
 // --profile adds, per shape, the GPU-time profile of one training step (bench/profile.ts)
 // against the matmul and copy peaks measured in the same run.
+import { readFileSync } from 'node:fs';
 import * as E from '../engine/index.js';
 import { EfficientNet } from '../models/efficientnet.js';
 import { efficientNetConfig } from '../models/efficientnet-config.js';
@@ -18,6 +27,8 @@ import { printRows, type BenchRow } from './report.js';
 import { profileStep, type Peaks } from './profile.js';
 import { matmulPeak } from './kernels.js';
 import { copyBandwidth } from './kernels-training.js';
+import { EvalForward, TrainStep } from '../pipeline/train/steps.js';
+import type { Program } from '../engine/capture.js';
 
 const CLASSES = 19;
 const MIB = 1 << 20;
@@ -44,17 +55,40 @@ interface Timing {
   /** shapes the tuner timed during these steps, and the seconds it took (engine/tuner.ts; part of warmupS) */
   tuned: number;
   tuneS: number;
+  /** per timed step: the JS thread's CPU ms, dispatches, bind groups and buffers created */
+  hostMs: number;
+  dispatches: number;
+  bindGroups: number;
+  buffers: number;
 }
 
-async function timeSteps(step: () => Promise<void>, steps: number): Promise<Timing> {
-  const stats = E.runtime().stats;
-  const tuner = E.runtime().tuner.stats;
+/**
+ * CPU time of the main (JS) thread alone, in ms, from Linux's per-thread counters (10 ms
+ * ticks): process.cpuUsage() would add lavapipe's and Dawn's threads, and the event loop
+ * never looks idle while Dawn polls. NaN where /proc is missing.
+ */
+function jsThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, USER_HZ 100
+  } catch {
+    return NaN;
+  }
+}
+
+async function timeSteps(step: () => Promise<void>, steps: number, warmup = 1): Promise<Timing> {
+  const rt = E.runtime();
+  const stats = rt.stats;
+  const tuner = rt.tuner.stats;
   const tune0 = { n: tuner.tuned, ms: tuner.ms };
   const p0 = stats.pipelines;
   let t0 = performance.now();
-  await step();
+  for (let i = 0; i < warmup; i++) await step();
   const warmupS = (performance.now() - t0) / 1000;
   const p1 = stats.pipelines;
+  const c0 = { d: stats.dispatches, b: stats.bindGroups, n: rt.pool.created };
+  const js0 = jsThreadCpuMs();
   const cpu0 = process.cpuUsage();
   t0 = performance.now();
   const stepMs: number[] = [];
@@ -65,14 +99,31 @@ async function timeSteps(step: () => Promise<void>, steps: number): Promise<Timi
   }
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  return { warmupS, msPerStep: wallMs / steps, stepMs, cpuUtil: (cpu.user + cpu.system) / 1000 / wallMs, compiled: [p1 - p0, stats.pipelines - p1], tuned: tuner.tuned - tune0.n, tuneS: (tuner.ms - tune0.ms) / 1000 };
+  return {
+    warmupS,
+    msPerStep: wallMs / steps,
+    stepMs,
+    cpuUtil: (cpu.user + cpu.system) / 1000 / wallMs,
+    compiled: [p1 - p0, stats.pipelines - p1],
+    tuned: tuner.tuned - tune0.n,
+    tuneS: (tuner.ms - tune0.ms) / 1000,
+    hostMs: (jsThreadCpuMs() - js0) / steps,
+    dispatches: (stats.dispatches - c0.d) / steps,
+    bindGroups: (stats.bindGroups - c0.b) / steps,
+    buffers: (rt.pool.created - c0.n) / steps,
+  };
 }
 
 /** Frees idle buffers and restarts the peak, so each pass reports its own high-water mark. */
-function resetPoolPeak(): void {
-  const pool = E.runtime().pool;
+async function resetPoolPeak(): Promise<void> {
+  const rt = E.runtime();
+  // Submit first: an eager step's optimizer update may still be recorded but unsubmitted,
+  // and a destroyed buffer in it would fail the next submit.
+  rt.flush();
+  const pool = rt.pool;
   pool.trim();
   pool.peakBytesHeld = pool.bytesHeld;
+  await rt.sync(); // destroyed buffers are freed once the queue has passed them (the null device counts its memory)
 }
 
 function uniformTensor(shape: number[], rng: E.Rng, map: (u: number) => number): E.Tensor {
@@ -92,10 +143,12 @@ function spread(ms: number[]): string {
   return [s[0], median(s), s[s.length - 1]].map((v) => v.toFixed(0)).join(' / ');
 }
 
-function row(pass: string, mode: 'train' | 'infer', s: Shape, t: Timing, peers: PeerResult[]): BenchRow {
+function row(pass: string, mode: 'train' | 'infer', s: Shape, t: Timing, peers: PeerResult[], program?: Program): BenchRow {
   const imagesPerS = (s.batch * 1000) / t.msPerStep;
+  const m = program?.memory;
   return {
     pass,
+    path: program ? 'compiled' : 'eager',
     batch: s.batch,
     input: `${s.size}x${s.size}x3`,
     'warm-up s': t.warmupS,
@@ -105,7 +158,14 @@ function row(pass: string, mode: 'train' | 'infer', s: Shape, t: Timing, peers: 
     'ms/step': t.msPerStep,
     'min/median/max ms': spread(t.stepMs),
     'images/s': imagesPerS,
+    'JS thread CPU ms/step': t.hostMs,
+    'dispatches/step': t.dispatches,
+    'bind groups/step': t.bindGroups,
+    'buffers/step': t.buffers,
     'peak pool MiB': E.runtime().pool.peakBytesHeld / MIB,
+    // The program's intermediates placed by liveness, against one pool buffer each.
+    'planned / unplanned MiB': m ? `${(m.planned / MIB).toFixed(0)} / ${(m.unplanned / MIB).toFixed(0)}` : '',
+    'program MiB (planned+outputs+state)': m ? (m.planned + m.escaping + m.external) / MIB : '',
     cpu_util: t.cpuUtil,
     ...peerColumns(peers, mode, s, imagesPerS),
   };
@@ -119,17 +179,28 @@ async function measureShape(s: Shape, steps: number, peers: PeerResult[], peaks:
   const rows: BenchRow[] = [];
 
   model.eval();
-  resetPoolPeak();
-  const forward = await timeSteps(async () => {
-    const out = E.noGrad(() => model.forward(x));
-    await out.data();
-    out.dispose();
-  }, steps);
-  rows.push(row('eval forward', 'infer', s, forward, peers));
+  const xs = await x.data();
+  const ys = await y.data();
+  for (const eager of [true, false]) {
+    const f = new EvalForward(model, { eager });
+    await resetPoolPeak();
+    const t = await timeSteps(async () => void (await f.logits(xs, x.shape)), steps, eager ? 1 : 2);
+    rows.push(row('eval forward', 'infer', s, t, peers, f.program));
+    f.dispose();
+  }
 
   model.train();
   const opt = new E.Adam(Object.fromEntries(model.namedParameters()), { lr: 1e-3 });
-  resetPoolPeak();
+  let eagerTrainMs: number[] = [];
+  for (const eager of [true, false]) {
+    const st = new TrainStep(model, opt, { eager });
+    await resetPoolPeak();
+    const t = await timeSteps(async () => void (await st.run(xs, x.shape, ys, y.shape)), steps, eager ? 1 : 2);
+    rows.push(row('train step (fwd+bwd+Adam)', 'train', s, t, peers, st.program));
+    if (eager) eagerTrainMs = t.stepMs;
+    st.dispose();
+  }
+  // The profile times each dispatch of an eager step (a replay has no per-op hook).
   const trainStep = async (): Promise<void> => {
     const loss = E.tidy(() => {
       const logits = model.forward(x);
@@ -143,9 +214,7 @@ async function measureShape(s: Shape, steps: number, peers: PeerResult[], peaks:
     await loss.item();
     loss.dispose();
   };
-  const train = await timeSteps(trainStep, steps);
-  rows.push(row('train step (fwd+bwd+Adam)', 'train', s, train, peers));
-  if (peaks) profileRows.push(...(await profileStep(`training step b${s.batch}@${s.size}`, trainStep, median(train.stepMs), peaks)));
+  if (peaks) profileRows.push(...(await profileStep(`training step b${s.batch}@${s.size}`, trainStep, median(eagerTrainMs), peaks)));
 
   opt.dispose();
   for (const t of [x, y]) t.dispose();
@@ -163,7 +232,32 @@ function parseShapes(args: string[]): Shape[] {
   });
 }
 
+/**
+ * --soak=N: N compiled training steps of full B0 at the first shape after the capture;
+ * prints min/median/max step time and fails if any buffer or bind group was created
+ * after the capture (the steady state a replayed step must keep).
+ */
+async function soak(s: Shape, n: number): Promise<BenchRow> {
+  const model = new EfficientNet(efficientNetConfig('b0', { numClasses: CLASSES }), 1);
+  const opt = new E.Adam(Object.fromEntries(model.namedParameters()), { lr: 1e-3 });
+  const rng = new E.Rng(3);
+  const xs = Float32Array.from({ length: s.batch * s.size * s.size * 3 }, () => rng.next() * 2 - 1);
+  const ys = Float32Array.from({ length: s.batch * CLASSES }, () => (rng.next() < 0.2 ? 1 : 0));
+  const st = new TrainStep(model, opt, {});
+  const t = await timeSteps(async () => void (await st.run(xs, [s.batch, s.size, s.size, 3], ys, [s.batch, CLASSES])), n, 2);
+  const counts = st.counts;
+  st.dispose();
+  opt.dispose();
+  model.dispose();
+  if (t.buffers || t.bindGroups || counts?.captures !== 1) {
+    throw new Error(`model bench --soak: after the capture, ${t.buffers * n} buffers and ${t.bindGroups * n} bind groups were created in ${n} steps (captures: ${counts?.captures})`);
+  }
+  return { pass: `soak: ${n} compiled train steps`, batch: s.batch, input: `${s.size}x${s.size}x3`, 'min/median/max ms': spread(t.stepMs), 'ms/step': t.msPerStep, 'JS thread CPU ms/step': t.hostMs, 'buffers/step': 0, 'bind groups/step': 0 };
+}
+
 export async function modelBench(args: string[]): Promise<BenchRow[]> {
+  const soakSteps = Number(args.find((a) => a.startsWith('--soak='))?.slice(7) ?? 0);
+  if (!Number.isInteger(soakSteps) || soakSteps < 0) throw new Error(`model bench: --soak must be a step count`);
   const given = args.find((a) => a.startsWith('--steps='))?.slice(8) ?? '3';
   const steps = Number(given);
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`model bench: --steps must be a positive integer, got '${given}'`);
@@ -178,6 +272,10 @@ export async function modelBench(args: string[]): Promise<BenchRow[]> {
       peaks = { gflops: (await matmulPeak(400)).gflops, gbs: await copyBandwidth(400) };
     }
     const profileRows: BenchRow[] = [];
+    if (soakSteps) {
+      rows.push(await soak(shapes[0], soakSteps));
+      return rows;
+    }
     for (const s of shapes) rows.push(...(await measureShape(s, steps, peers, peaks, profileRows)));
     // its own table: its columns are not the step table's
     if (profileRows.length) printRows('model --profile (GPU time per dispatch, timestamp queries)', profileRows, args.includes('--json'));

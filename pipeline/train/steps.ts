@@ -132,7 +132,8 @@ export class EvalForward {
       }
     }
     const input = E.tensor(x, shape);
-    const logits = E.noGrad(() => this.model.forward(input));
+    // tidy: under noGrad nothing on a tape frees the intermediates (64 buffers a B0 batch leaked before).
+    const logits = E.tidy(() => E.noGrad(() => this.model.forward(input)));
     input.dispose();
     try {
       return await logits.data();

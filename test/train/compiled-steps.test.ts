@@ -119,6 +119,9 @@ describe('compiled training steps', () => {
     await expect(compiled.logits(x, [N, S, S, 3])).rejects.toThrow(/eval forward: the model is in training mode/);
     model.eval();
     const want = await eager.logits(x, [N, S, S, 3]);
+    const created = E.runtime().pool.created;
+    expect(bytes(await eager.logits(x, [N, S, S, 3])).equals(bytes(want))).toBe(true);
+    expect(E.runtime().pool.created).toBe(created); // the eager forward frees what it made
     for (let i = 0; i < 3; i++) expect(bytes(await compiled.logits(x, [N, S, S, 3])).equals(bytes(want))).toBe(true);
     expect(compiled.program).toBeDefined();
     compiled.dispose();
