@@ -158,10 +158,15 @@ export async function kernelsBench(args: string[]): Promise<BenchRow[]> {
     if (only && !c.kernel.includes(only)) continue;
     const { run, dispose } = c.setup();
     const ms = await timeCall(() => E.tidy(run), budget);
+    // Dispatches one call records: the host cost per step scales with it (optimizers: one per tensor today).
+    const before = E.runtime().stats.dispatches;
+    E.tidy(run);
+    const dispatches = E.runtime().stats.dispatches - before;
+    await E.runtime().sync();
     dispose();
     const gbs = c.bytes / (ms * 1e6);
     const variant = c.kernel.startsWith('depthwiseConv2d') && process.env.HPA_DEPTHWISE ? ` [HPA_DEPTHWISE=${process.env.HPA_DEPTHWISE}]` : '';
-    const row: BenchRow = { kernel: c.kernel + variant, shape: c.shape, ms };
+    const row: BenchRow = { kernel: c.kernel + variant, shape: c.shape, ms, dispatches };
     let floorMs = c.bytes / (bw * 1e6);
     if (c.flops) {
       const gflops = c.flops / (ms * 1e6);
