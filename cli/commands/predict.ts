@@ -4,7 +4,9 @@ import type { Command } from 'commander';
 import { initEngine, shutdownEngine } from '../../engine/index.js';
 import { scorerFromCheckpoint, type ModelScorer } from '../../pipeline/predict/model-scorer.js';
 import { PREDICT_DEFAULTS, predictDataset } from '../../pipeline/predict/predict.js';
-import { TILE_DEFAULTS } from '../../pipeline/tiles/crop.js';
+import { TILE_DEFAULTS, type TileOptions } from '../../pipeline/tiles/crop.js';
+import { TileSettingsConflictError, tileOptionsForModel } from '../../pipeline/tiles/settings.js';
+import { UsageError } from '../errors.js';
 import { ProgressBar } from '../../pipeline/train/progress.js';
 import { choice, flag, int, num, text } from '../flags.js';
 import { jsonFlag, printJson, progressLog } from '../output.js';
@@ -28,6 +30,27 @@ interface Flags {
   json?: boolean;
 }
 
+const TILE_FLAGS = { size: '--tile-size', margin: '--tile-margin', maskOthers: '--mask-others' } as const;
+
+/** How to cut cells for the tile model: as its tiles folder was cut (tiles.json), where it
+ * says; a hand-given flag that disagrees is refused. Otherwise the flags, as before. */
+function tileOptionsFor(tile: ModelScorer | undefined, f: Flags, cmd: Command): Partial<TileOptions> & { segmentScale?: number } {
+  const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+  const typed = { size: f.tileSize, margin: f.tileMargin, maskOthers: !!f.maskOthers };
+  if (!tile?.trainedOn) return typed;
+  try {
+    const s = tileOptionsForModel(tile.trainedOn, {
+      size: given('tileSize') ? f.tileSize : undefined,
+      margin: given('tileMargin') ? f.tileMargin : undefined,
+      maskOthers: given('maskOthers') ? !!f.maskOthers : undefined,
+    });
+    return s ? { size: s.size, margin: s.margin, maskOthers: s.maskOthers, segmentScale: f.seg ? undefined : s.segmentScale } : typed;
+  } catch (e) {
+    if (e instanceof TileSettingsConflictError) throw new UsageError(`${TILE_FLAGS[e.option]}: ${e.message}`);
+    throw e;
+  }
+}
+
 /** A Kaggle root with sample_submission.csv predicts the test set unless told otherwise. */
 function defaultSplit(data: string): 'train' | 'test' | undefined {
   return existsSync(data) && statSync(data).isDirectory() && existsSync(join(data, 'sample_submission.csv')) ? 'test' : undefined;
@@ -45,9 +68,9 @@ export function registerPredict(program: Command): void {
     .addOption(flag({ flags: '--seg <dir>', description: 'segmentation from `hpa-engine segment` ({ID}_cells.png); segments each field when absent', parse: text }))
     .addOption(flag({ flags: '--weight <w>', description: 'tile weight: fused = w * tile + (1 - w) * image; 0 without --tile-model', parse: num(0, 1), default: d.weight }))
     .addOption(flag({ flags: '--tta <mode>', description: 'test-time augmentation: none or flip', parse: choice(['none', 'flip'] as const), default: d.tta }))
-    .addOption(flag({ flags: '--tile-size <px>', description: 'tile side, as given to `hpa-engine tiles`', parse: int(8, 4096), default: TILE_DEFAULTS.size }))
-    .addOption(flag({ flags: '--tile-margin <px>', description: 'tile margin, as given to `hpa-engine tiles`', parse: int(0, 4096), default: TILE_DEFAULTS.margin }))
-    .option('--mask-others', 'tiles were cut with --mask-others')
+    .addOption(flag({ flags: '--tile-size <px>', description: 'tile side, as given to `hpa-engine tiles` (read from the tile model\'s TILES/tiles.json where it has one)', parse: int(8, 4096), default: TILE_DEFAULTS.size }))
+    .addOption(flag({ flags: '--tile-margin <px>', description: 'tile margin, as given to `hpa-engine tiles` (read from TILES/tiles.json where it has one)', parse: int(0, 4096), default: TILE_DEFAULTS.margin }))
+    .option('--mask-others', 'tiles were cut with --mask-others (read from TILES/tiles.json where it has one)')
     .addOption(flag({ flags: '--batch <n>', description: 'images per GPU batch', parse: int(1, 4096), default: d.batch }))
     .addOption(flag({ flags: '--out <dir>', description: 'output folder: submission.csv, scores.json (for evaluate --sweep) and masks/', parse: text, required: true }))
     .addOption(flag({ flags: '--overlay <dir>', description: 'also write {ID}_overlay.png per field: cells outlined, tagged with their top fused label and confidence', parse: text }))
@@ -64,6 +87,7 @@ export function registerPredict(program: Command): void {
         scorers.push(image);
         const tile = f.tileModel ? scorerFromCheckpoint(f.tileModel, f.batch, mode) : undefined;
         if (tile) scorers.push(tile);
+        const tileOptions = tileOptionsFor(tile, f, cmd);
         let bar: ProgressBar | undefined;
         const t0 = performance.now();
         const r = await predictDataset({
@@ -76,7 +100,8 @@ export function registerPredict(program: Command): void {
           // Left to predict unless given: it knows the weight means nothing without a tile model.
           weight: cmd.getOptionValueSource('weight') === 'cli' ? f.weight : undefined,
           tta: f.tta,
-          tileOptions: { size: f.tileSize, margin: f.tileMargin, maskOthers: !!f.maskOthers },
+          tileOptions,
+          segmentScale: tileOptions.segmentScale,
           overlay: f.overlay,
           force: f.force,
           log,

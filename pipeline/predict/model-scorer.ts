@@ -10,6 +10,9 @@ import type { Scorer } from './scorer.js';
 
 export interface ModelScorer extends Scorer {
   model: EfficientNet;
+  /** The data folder the model was trained on (its training record's): for a tile model,
+   * the tiles folder whose tiles.json says how to cut cells for it. */
+  trainedOn?: string;
   dispose(): void;
 }
 
@@ -30,6 +33,7 @@ export function scorerFromCheckpoint(file: string, batchSize = PREDICT_DEFAULTS.
   const forward = new EvalForward(model, mode);
   return {
     model,
+    trainedOn: options.data,
     blend,
     resize: options.resize,
     crop: S,

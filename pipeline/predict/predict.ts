@@ -37,9 +37,11 @@ export interface PredictOptions {
   /** Tile weight w in fused = w * tile + (1 - w) * image (default 0.5; 0 without a tile model). */
   weight?: number;
   tta?: Tta;
-  /** The options the tile model's training tiles were cut with (makeTiles records them
-   * nowhere); TILE_DEFAULTS where not given. */
+  /** The options the tile model's training tiles were cut with (TILES/tiles.json, read by
+   * tileOptionsForModel); TILE_DEFAULTS where not given. */
   tileOptions?: Partial<TileOptions>;
+  /** The segmentation scale for fields segmented here (the tiles' own, from tiles.json). */
+  segmentScale?: number;
   /** Folder for one `{ID}_overlay.png` per field: cells outlined, tagged with their top
    * fused label and confidence. */
   overlay?: string;
@@ -60,6 +62,8 @@ export interface PredictResult {
   masks: string;
   /** The overlay folder, when asked for. */
   overlay?: string;
+  /** How cells were cut for the tile model, when there is one. */
+  tiles?: TileOptions;
 }
 
 /** A field whose network scores may still be in a partly filled batch. */
@@ -144,7 +148,7 @@ export async function predictDataset(o: PredictOptions): Promise<PredictResult> 
         throw new Error(`${file}: ${labels.width}x${labels.height} but the field ${it.id} is ${width}x${height} (${ds.where(it)})`);
       }
     } else {
-      const seg = segmentField(ch, {}, it.id);
+      const seg = segmentField(ch, o.segmentScale !== undefined ? { scale: o.segmentScale } : {}, it.id);
       for (const w of seg.warnings) log(`warning: ${w}`);
       labels = seg.cells;
     }
@@ -189,7 +193,7 @@ export async function predictDataset(o: PredictOptions): Promise<PredictResult> 
   writeSubmission(paths.submission, rows, o.force);
   log(`wrote ${paths.submission} (${rows.length} rows, ${cellCount} cells), ${paths.scores} and ${paths.masks}`);
   if (o.overlay) writeOverlays(ds, scores, weight, o.overlay, log);
-  return { fields: fields.length, cells: cellCount, rows: rows.length, weight, ...paths, ...(o.overlay ? { overlay: o.overlay } : {}) };
+  return { fields: fields.length, cells: cellCount, rows: rows.length, weight, ...paths, ...(o.overlay ? { overlay: o.overlay } : {}), ...(o.tile ? { tiles: tileOpts } : {}) };
 }
 
 /** Reads each field and its mask again (holding every field's pixels until the last batch

@@ -11,6 +11,7 @@ import { cellsPath, readLabelPng } from '../segment/output.js';
 import { labelBoxes } from '../segment/morphology.js';
 import type { Labels } from '../segment/planes.js';
 import { cropCell, TILE_DEFAULTS, type TileOptions } from './crop.js';
+import { segmentScaleOf, writeTileSettings } from './settings.js';
 import { refuseNonEmpty } from '../../engine/io/refuse-overwrite.js';
 
 export interface MakeTilesOptions extends Partial<TileOptions> {
@@ -87,8 +88,9 @@ function pickIds(ds: Dataset, ids: string[] | undefined): Dataset['items'] {
  * `hpa-engine tiles`: one tile per segmented cell, written as a Kaggle-layout dataset:
  * TILES/train/{ID}_{cell}_{colour}.png and TILES/train.csv (tile ID, labels), so training on
  * tiles needs no code of its own. Tile labels are the image's (weak) labels, or with
- * truthLabels the matching true cell's. Tiles are plain writes; train.csv, written last and
- * atomically, is what makes the folder a dataset.
+ * truthLabels the matching true cell's. Tiles are plain writes; TILES/tiles.json records how
+ * they were cut (settings.ts); train.csv, written last and atomically, is what makes the
+ * folder a dataset.
  */
 export function makeTiles(o: MakeTilesOptions): MakeTilesResult {
   const opts: TileOptions = {
@@ -140,6 +142,8 @@ export function makeTiles(o: MakeTilesOptions): MakeTilesResult {
   }
   // A csv with no rows is not a dataset; say so rather than leave one behind.
   if (!tiles) throw new Error(`tiles: the segmentations in ${o.seg} hold no cells${unmatched ? ` matched to a true cell` : ''}: nothing to write`);
+  // How the cells were cut, for predict (tiles.json); train.csv last, as before.
+  writeTileSettings(o.out, { ...opts, segmentScale: items.length ? segmentScaleOf(o.seg, items[0].id) : undefined, truthLabels: !!o.truthLabels, seg: o.seg });
   writeFileAtomic(join(o.out, 'train.csv'), rows.join('\n') + '\n');
   return { fields: items.length, tiles, unmatched };
 }
