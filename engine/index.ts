@@ -44,6 +44,7 @@ export { Optimizer, type OptimizerState, type Params } from './optim/optimizer.j
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
 export { SGD, type SgdOptions } from './optim/sgd.js';
 export { clipGradNorm } from './optim/clip-grad-norm.js';
+export { StepGuard } from './optim/step-guard.js';
 export { profile, withLayer, kernelFamily, sumBy, type ProfiledDispatch, type ProfileTotal } from './profiler.js';
 export { CompiledStep, Program, type CompileOptions, type StepInput, type ProgramMemory } from './capture.js';
 export { planMemory, type MemoryPlan } from './memory-plan.js';

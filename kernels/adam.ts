@@ -1,5 +1,5 @@
 import type { Kernel } from './kernel.js';
-import { optimFrame, optimKernelCode, optimUniforms } from './optim-wgsl.js';
+import { GUARD_BUFFER, guardedBody, optimFrame, optimKernelCode, optimUniforms } from './optim-wgsl.js';
 
 export interface AdamStepParams {
   beta1: number;
@@ -16,9 +16,9 @@ export interface AdamStepParams {
  * Adam adds wd * p to the gradient (L2); AdamW (decoupled) scales p by 1 - lr * wd.
  * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps).
  * Bias corrections are computed on the host in float64 and passed as uniforms.
- * Bindings: param (rw), grad, m (rw), v (rw).
+ * Bindings: param (rw), grad, m (rw), v (rw), [the step guard's flag when `guarded`].
  */
-export function adamKernel(n: number, decoupled: boolean, s: AdamStepParams): Kernel {
+export function adamKernel(n: number, decoupled: boolean, s: AdamStepParams, guarded = false): Kernel {
   const f = optimFrame(n);
   const fields = ['b1', 'omb1', 'b2', 'omb2', 'eps', 'wd', 'decay', 'stepSize', 'invBc2Sqrt'];
   const body = `var p = P[i];
@@ -29,8 +29,10 @@ export function adamKernel(n: number, decoupled: boolean, s: AdamStepParams): Ke
     M[i] = m;
     VV[i] = v;
     P[i] = p - u.stepSize * m / (sqrt(v) * u.invBc2Sqrt + u.eps);`;
-  const code = optimKernelCode(f, fields, [['P', 'read_write'], ['G', 'read'], ['M', 'read_write'], ['VV', 'read_write']], body);
-  return { key: `adam:${decoupled}:${f.vec4}`, code, workgroups: f.workgroups, uniforms: adamUniforms(n, s) };
+  const buffers: (readonly [string, 'read' | 'read_write', string?])[] = [['P', 'read_write'], ['G', 'read'], ['M', 'read_write'], ['VV', 'read_write']];
+  if (guarded) buffers.push(GUARD_BUFFER);
+  const code = optimKernelCode(f, fields, buffers, guardedBody(body, guarded));
+  return { key: `adam:${decoupled}:${f.vec4}:${guarded}`, code, workgroups: f.workgroups, uniforms: adamUniforms(n, s) };
 }
 
 /** adamKernel's uniforms alone (a compiled step rewrites them every step without building the WGSL). */

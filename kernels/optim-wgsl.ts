@@ -41,3 +41,12 @@ export function optimUniforms(count: number, values: readonly number[]): ArrayBu
   new Float32Array(buf, 4, values.length).set(values);
   return buf;
 }
+
+/** A guarded optimizer kernel's extra binding (after its own buffers) and body: the update
+ * runs only while the step guard's flag (kernels/step-guard.ts) is non-zero, so a step with
+ * a non-finite loss or gradient leaves every parameter and moment as it found them. */
+export const GUARD_BUFFER = ['FLAG', 'read', 'f32'] as const;
+
+export function guardedBody(body: string, guarded: boolean): string {
+  return guarded ? `if (FLAG[0] != 0.0) {\n    ${body}\n    }` : body;
+}

@@ -1,5 +1,5 @@
 import type { Kernel } from './kernel.js';
-import { optimFrame, optimKernelCode, optimUniforms } from './optim-wgsl.js';
+import { GUARD_BUFFER, guardedBody, optimFrame, optimKernelCode, optimUniforms } from './optim-wgsl.js';
 
 export interface SgdStepParams {
   lr: number;
@@ -14,13 +14,15 @@ export interface SgdStepParams {
 /**
  * One fused SGD update, PyTorch's rule: g += wd * p; with momentum,
  * buf = first ? g : mu * buf + (1 - dampening) * g and the step is buf (nesterov:
- * g + mu * buf); p -= lr * step. Bindings: param (rw), grad, [buf (rw) with momentum].
+ * g + mu * buf); p -= lr * step. Bindings: param (rw), grad, [buf (rw) with momentum],
+ * [the step guard's flag when `guarded`].
  */
-export function sgdKernel(n: number, s: SgdStepParams): Kernel {
+export function sgdKernel(n: number, s: SgdStepParams, guarded = false): Kernel {
   const f = optimFrame(n);
   const withBuf = s.momentum !== 0;
-  const buffers: [string, 'read' | 'read_write'][] = [['P', 'read_write'], ['G', 'read']];
+  const buffers: (readonly [string, 'read' | 'read_write', string?])[] = [['P', 'read_write'], ['G', 'read']];
   if (withBuf) buffers.push(['B', 'read_write']);
+  if (guarded) buffers.push(GUARD_BUFFER);
   const update = withBuf
     ? `let b = select(u.mu * B[i] + u.omd * g, g, u.first != 0.0);
     B[i] = b;
@@ -30,8 +32,8 @@ export function sgdKernel(n: number, s: SgdStepParams): Kernel {
     let g = G[i] + u.wd * p;
     ${update}
     P[i] = p - u.lr * d;`;
-  const code = optimKernelCode(f, ['lr', 'mu', 'omd', 'wd', 'first'], buffers, body);
-  return { key: `sgd:${withBuf}:${s.nesterov}:${f.vec4}`, code, workgroups: f.workgroups, uniforms: sgdUniforms(n, s) };
+  const code = optimKernelCode(f, ['lr', 'mu', 'omd', 'wd', 'first'], buffers, guardedBody(body, guarded));
+  return { key: `sgd:${withBuf}:${s.nesterov}:${f.vec4}:${guarded}`, code, workgroups: f.workgroups, uniforms: sgdUniforms(n, s) };
 }
 
 /** sgdKernel's uniforms alone (a compiled step rewrites them every step). */

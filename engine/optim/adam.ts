@@ -43,12 +43,14 @@ export class Adam extends Optimizer {
     if (!(this.lr >= 0)) throw new Error(`${op}: learning rate ${this.lr} must be >= 0`);
   }
 
-  protected update(name: string, p: Tensor, g: Tensor, step: number): void {
+  protected update(name: string, p: Tensor, g: Tensor, step: number, guard?: Tensor): void {
     const at = (step: number): AdamStepParams => ({ lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step });
     // A compiled step's replay recomputes the step count, lr and bias corrections on the host.
     perStepUniforms(() => adamUniforms(p.size, at(this.advance(name))));
-    const k = adamKernel(p.size, this.decoupled, at(step));
-    runtime().dispatch(k, [p.buffer, g.buffer, this.buffer(name, 'exp_avg').buffer, this.buffer(name, 'exp_avg_sq').buffer]);
+    const k = adamKernel(p.size, this.decoupled, at(step), !!guard);
+    const bufs = [p.buffer, g.buffer, this.buffer(name, 'exp_avg').buffer, this.buffer(name, 'exp_avg_sq').buffer];
+    if (guard) bufs.push(guard.buffer);
+    runtime().dispatch(k, bufs);
   }
 }
 

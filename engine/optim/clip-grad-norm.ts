@@ -12,6 +12,21 @@ import { clipCoefKernel, scaleByCoefKernel, sumSquaresGroups, sumSquaresKernel }
  */
 export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor {
   if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm ${maxNorm} must be positive`);
+  const rt = runtime();
+  const { partial, grads } = sumSquaresPartials(params);
+  const out = empty([2]);
+  rt.dispatch(clipCoefKernel(partial.size, maxNorm), [partial.buffer, out.buffer]);
+  for (const g of grads) rt.dispatch(scaleByCoefKernel(g.size), [g.buffer, out.buffer]);
+  partial.dispose();
+  const total = empty([]);
+  rt.copy(out.buffer, 0, total.buffer, 0, 4);
+  out.dispose();
+  return total;
+}
+
+/** Per gradient a sum-of-squares kernel into one shared partials buffer (whose sum is the
+ * squared L2 norm over all of them); also the step guard's input. The caller disposes it. */
+export function sumSquaresPartials(params: readonly Tensor[]): { partial: Tensor; grads: Tensor[] } {
   const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null && g.size > 0);
   const rt = runtime();
   const counts = grads.map((g) => sumSquaresGroups(g.size));
@@ -22,12 +37,5 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor
     rt.dispatch(sumSquaresKernel(g.size, base), [g.buffer, partial.buffer]);
     base += counts[i];
   });
-  const out = empty([2]);
-  rt.dispatch(clipCoefKernel(partial.size, maxNorm), [partial.buffer, out.buffer]);
-  for (const g of grads) rt.dispatch(scaleByCoefKernel(g.size), [g.buffer, out.buffer]);
-  partial.dispose();
-  const total = empty([]);
-  rt.copy(out.buffer, 0, total.buffer, 0, 4);
-  out.dispose();
-  return total;
+  return { partial, grads };
 }

@@ -42,13 +42,16 @@ export abstract class Optimizer {
     this.params = entries;
   }
 
-  /** One update of every parameter that has a gradient: one kernel dispatch each. */
-  step(): void {
+  /** One update of every parameter that has a gradient: one kernel dispatch each. With a
+   * `guard` (StepGuard.flag), the kernels read its flag on the GPU and leave parameters and
+   * state untouched where it is 0; the step counts advance either way (a guarded run that
+   * trips stops without saving). */
+  step(guard?: Tensor): void {
     noGrad(() => {
       for (const [name, p] of this.params) {
         if (!p.grad) continue;
         if (p.grad.size !== p.size) throw new Error(`${this.op}: gradient ${p.grad.describe()} of '${name}' does not match ${p.describe()}`);
-        this.update(name, p, p.grad, this.advance(name));
+        this.update(name, p, p.grad, this.advance(name), guard);
       }
     });
   }
@@ -60,7 +63,7 @@ export abstract class Optimizer {
     return step;
   }
 
-  protected abstract update(name: string, param: Tensor, grad: Tensor, step: number): void;
+  protected abstract update(name: string, param: Tensor, grad: Tensor, step: number, guard?: Tensor): void;
 
   protected buffer(name: string, which: string): Tensor {
     return this.buffers.get(`${name}.${which}`)!;

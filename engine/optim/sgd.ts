@@ -35,12 +35,13 @@ export class SGD extends Optimizer {
     if (!(momentum >= 0)) throw new Error(`SGD: momentum ${momentum} must be >= 0`);
   }
 
-  protected update(name: string, p: Tensor, g: Tensor, step: number): void {
+  protected update(name: string, p: Tensor, g: Tensor, step: number, guard?: Tensor): void {
     const at = (step: number): SgdStepParams => ({ lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov, first: step === 1 });
     perStepUniforms(() => sgdUniforms(p.size, at(this.advance(name))));
-    const k = sgdKernel(p.size, at(step));
+    const k = sgdKernel(p.size, at(step), !!guard);
     const bufs = [p.buffer, g.buffer];
     if (this.momentum !== 0) bufs.push(this.buffer(name, 'momentum_buffer').buffer);
+    if (guard) bufs.push(guard.buffer);
     runtime().dispatch(k, bufs);
   }
 }

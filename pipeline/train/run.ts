@@ -20,7 +20,7 @@ import { runSplit, splitHash } from './split.js';
 import { StopSignal } from './interrupt.js';
 import { applyResume } from './resume.js';
 import { bceMean, evalLogits, sigmoidAll } from './eval-batch.js';
-import { EvalForward, TrainStep } from './steps.js';
+import { EvalForward, TrainStep, type TrainStepResult } from './steps.js';
 
 export const LAST = 'last.safetensors';
 export const BEST = 'best.safetensors';
@@ -38,7 +38,7 @@ export interface TrainRunOptions {
   /** Run every step op by op instead of replaying captured ones (engine/capture.ts). Not part of
    * the run's record: a run may be resumed either way. */
   eager?: boolean;
-  /** Called after every training batch (tests use it to interrupt a run). */
+  /** Called after every training batch is launched (tests use it to interrupt a run). */
   onBatch?: (epoch: number, batch: number) => void;
 }
 
@@ -156,29 +156,51 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
       const bar = new ProgressBar({ total: train.batchesPerEpoch, label: `epoch ${epoch + 1}/${o.epochs}`, stream: r.progressStream });
       const t0 = performance.now() - progress.seconds * 1000;
       let batch = progress.batch;
-      for await (const b of train.epoch(epoch, progress.batch)) {
-        const out = await trainStep.run(b.x, [b.size, S, S, C], b.y, [b.size, NUM_LABELS]);
+      // Step t's results are read while step t + 1 runs: the host never waits on the GPU
+      // inside an epoch. The GPU guard has already kept a non-finite step (and any launched
+      // after it) from the weights by the time the host sees it here.
+      let pending: { result: Promise<TrainStepResult>; y: Float32Array; size: number } | null = null;
+      const settle = async () => {
+        if (!pending) return;
+        const { result, y, size } = pending;
+        pending = null;
+        const out = await result;
         progress.step++;
         batch++;
-        if (!Number.isFinite(out.loss)) {
+        if (!out.finite) {
           bar.finish();
-          throw new Error(
-            `epoch ${epoch + 1}, batch ${batch} (step ${progress.step}): the training loss is ${out.loss}; stopped without saving, so ${join(o.out, LAST)} keeps the last good state (try a lower learning rate)`,
-          );
+          const what = Number.isFinite(out.loss) ? 'the gradient norm is not finite' : `the training loss is ${out.loss}`;
+          throw new Error(`epoch ${epoch + 1}, batch ${batch} (step ${progress.step}): ${what}; stopped without saving, so ${join(o.out, LAST)} keeps the last good state (try a lower learning rate)`);
         }
-        acc.add(out.probs, b.y, b.size, out.loss);
+        acc.add(out.probs, y, size, out.loss);
         const m = acc.result();
         bar.update(batch, { loss: m.loss, imagesPerSecond: m.images / ((performance.now() - t0) / 1000) });
-        r.onBatch?.(epoch, batch);
-        if (stop.requested && batch < train.batchesPerEpoch) {
-          Object.assign(progress, { epoch, batch, metrics: acc.state, seconds: (performance.now() - t0) / 1000 });
-          bar.finish();
-          await save(join(o.out, LAST));
-          log(`stopped in epoch ${epoch + 1} after batch ${batch}; ${join(o.out, LAST)} written`);
-          stopped = true;
+      };
+      const stopMidEpoch = async () => {
+        await settle();
+        Object.assign(progress, { epoch, batch, metrics: acc.state, seconds: (performance.now() - t0) / 1000 });
+        bar.finish();
+        await save(join(o.out, LAST));
+        log(`stopped in epoch ${epoch + 1} after batch ${batch}; ${join(o.out, LAST)} written`);
+        stopped = true;
+      };
+      let launched = progress.batch;
+      for await (const b of train.epoch(epoch, progress.batch)) {
+        // Ctrl-C is honoured between steps: the step in flight is finished and counted.
+        if (stop.requested && launched < train.batchesPerEpoch) {
+          await stopMidEpoch();
           break;
         }
+        const result = trainStep.run(b.x, [b.size, S, S, C], b.y, [b.size, NUM_LABELS]);
+        // Awaited by the next settle(); this only keeps a run that stops first from leaving
+        // its rejection unhandled.
+        result.catch(() => {});
+        launched++;
+        await settle();
+        pending = { result, y: b.y, size: b.size };
+        r.onBatch?.(epoch, launched);
       }
+      if (!stopped) await settle();
       if (stopped) break;
       bar.finish();
       const seconds = (performance.now() - t0) / 1000;

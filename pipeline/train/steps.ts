@@ -12,6 +12,9 @@ export interface StepMode {
 export interface TrainStepResult {
   loss: number;
   probs: Float32Array;
+  /** The GPU guard's verdict: this step and every one before it had a finite loss and
+   * gradient norm, so their updates were applied. Once false, no later update is. */
+  finite: boolean;
 }
 
 /** What a compiled step must find unchanged to replay: every tensor of the model, the optimizer's state and the dropout generator. */
@@ -20,17 +23,17 @@ function stateOf(model: EfficientNet, opt?: E.Optimizer): () => (E.Tensor | E.Rn
 }
 
 /**
- * One training step: forward, BCE-with-logits, backward, the optimizer's update; returns
- * the batch's mean loss and sigmoid probabilities. Compiled (the default), the whole step
- * is one captured program replayed with one submit; the inputs, the dropout seeds and
- * the optimizer's step count are its per-step values. Eagerly the loss is read before the
- * update and a non-finite one skips it; compiled, the update is inside the program, so a
- * non-finite loss is seen after it. The caller stops the run without saving either way,
- * so what is on disk is the same (issue 11's GPU-side guard is what will keep the
- * in-memory weights untouched as well).
+ * One training step: forward, BCE-with-logits, backward, the non-finite guard and the
+ * optimizer's update; its loss, sigmoid probabilities and guard flag are read back
+ * without making the next step wait. Compiled (the default), the whole step is one
+ * captured program replayed with one submit; the inputs, the dropout seeds and the
+ * optimizer's step count are its per-step values. Eager or compiled, the guard decides
+ * on the GPU whether the update applies (engine/optim/step-guard.ts), so both paths give
+ * the same bits, and a non-finite step leaves the weights as they were.
  */
 export class TrainStep {
   private compiled: E.CompiledStep<{ loss: E.Tensor; probs: E.Tensor }> | null = null;
+  private readonly guard = new E.StepGuard();
 
   constructor(
     private readonly model: EfficientNet,
@@ -38,55 +41,49 @@ export class TrainStep {
     mode: StepMode = {},
   ) {
     if (!mode.eager) {
-      this.compiled = new E.CompiledStep(([x, y]) => this.forwardBackward(x, y, true), { label: 'train step', log: mode.log, state: stateOf(model, opt) });
+      this.compiled = new E.CompiledStep(([x, y]) => this.forwardBackward(x, y), { label: 'train step', log: mode.log, state: stateOf(model, opt) });
     }
   }
 
-  /** Forward, loss and backward; with `update`, the optimizer's step too (then the gradients are gone). */
-  private forwardBackward(x: E.Tensor, y: E.Tensor, update: boolean): { loss: E.Tensor; probs: E.Tensor } {
+  /** Forward, loss, backward, guard and update (the gradients are gone after it). */
+  private forwardBackward(x: E.Tensor, y: E.Tensor): { loss: E.Tensor; probs: E.Tensor } {
     const { loss, probs } = E.tidy(() => {
       const logits = this.model.forward(x);
       const probs = E.keep(E.noGrad(() => E.sigmoid(logits)));
       return { loss: E.keep(E.bceWithLogits(logits, y)), probs };
     });
     E.backward(loss);
-    if (update) {
-      this.opt.step();
-      this.opt.zeroGrad();
-    }
+    E.noGrad(() => this.guard.check(loss, this.opt.params.map(([, p]) => p)));
+    this.opt.step(this.guard.flag);
+    this.opt.zeroGrad();
     return { loss, probs };
   }
 
-  /** x: n images NHWC (size x size x channels), y: n x classes targets. */
-  async run(x: Float32Array, xShape: E.Shape, y: Float32Array, yShape: E.Shape): Promise<TrainStepResult> {
+  /**
+   * x: n images NHWC (size x size x channels), y: n x classes targets. The step and the
+   * copy of its results are submitted before this returns; the promise settles when the
+   * GPU is done with them. So a caller that starts step t + 1 before awaiting step t keeps
+   * the GPU busy while the host reads (pipeline/train/run.ts does).
+   */
+  run(x: Float32Array, xShape: E.Shape, y: Float32Array, yShape: E.Shape): Promise<TrainStepResult> {
+    let out: { loss: E.Tensor; probs: E.Tensor };
     if (this.compiled) {
-      const { loss, probs } = this.compiled.run([
+      out = this.compiled.run([
         { data: x, shape: xShape },
         { data: y, shape: yShape },
       ]);
-      try {
-        const [l, p] = await E.readAll([loss, probs]);
-        return { loss: l[0], probs: p };
-      } finally {
-        loss.dispose();
-        probs.dispose();
-      }
+    } else {
+      const xt = E.tensor(x, xShape);
+      const yt = E.tensor(y, yShape);
+      out = this.forwardBackward(xt, yt);
+      xt.dispose();
+      yt.dispose();
     }
-    const xt = E.tensor(x, xShape);
-    const yt = E.tensor(y, yShape);
-    const { loss, probs } = this.forwardBackward(xt, yt, false);
-    xt.dispose();
-    yt.dispose();
-    try {
-      // Read before the step (a non-finite loss must not reach the weights), both in one wait.
-      const [lossValue, probValues] = await E.readAll([loss, probs]);
-      if (Number.isFinite(lossValue[0])) this.opt.step();
-      this.opt.zeroGrad();
-      return { loss: lossValue[0], probs: probValues };
-    } finally {
-      loss.dispose();
-      probs.dispose();
-    }
+    // The copies are encoded and submitted synchronously, so the tensors can go at once.
+    const read = E.readAll([out.loss, out.probs, this.guard.flag]);
+    out.loss.dispose();
+    out.probs.dispose();
+    return read.then(([loss, probs, flag]) => ({ loss: loss[0], probs, finite: flag[0] !== 0 }));
   }
 
   /** The captured program of the last step's shapes (undefined eagerly or before the capture). */
@@ -101,6 +98,7 @@ export class TrainStep {
   dispose(): void {
     this.compiled?.dispose();
     this.compiled = null;
+    this.guard.dispose();
   }
 }
 
