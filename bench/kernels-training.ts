@@ -200,9 +200,23 @@ function optimizerCases(): TrainingCase[] {
     return { step: () => o.step(), dispose: () => o.dispose() };
   };
   const clip = (ps: E.Tensor[]) => ({ step: () => E.clipGradNorm(ps, 1e9).dispose() });
+  // The training step's non-finite guard: reads every gradient once; the guarded AdamW
+  // also reads its flag (the update itself is unchanged while the flag is 1).
+  const guard = (ps: E.Tensor[]) => {
+    const g = new E.StepGuard();
+    const loss = randomTensor([1], 3);
+    return { step: () => g.check(loss, ps), dispose: () => (g.dispose(), loss.dispose()) };
+  };
+  const guardedAdamw = (ps: E.Tensor[]) => {
+    const o = new E.AdamW(ps, { lr: 1e-3 });
+    const g = new E.StepGuard();
+    return { step: () => o.step(g.flag), dispose: () => (o.dispose(), g.dispose()) };
+  };
   return [
     opt('AdamW step', 7, adamw, true),
     opt('AdamW step', 7, adamw, false),
+    opt('AdamW step, guarded', 7, guardedAdamw, false),
+    opt('stepGuard check', 1, guard, false),
     opt('SGD momentum step', 5, sgd, false),
     opt('clipGradNorm', 3, clip, false),
   ];
