@@ -49,6 +49,9 @@ export class Runtime {
   profiler: Profiler | null = null;
   /** Kernel choice by measurement, cached per adapter (engine/tuner.ts). */
   readonly tuner: Tuner;
+  /** Called after each new pipeline with the milliseconds its compile blocked the thread (a
+   * software adapter's LLVM can take seconds per kernel; the CLI tells the user). */
+  onPipeline: ((ms: number, key: string) => void) | null = null;
 
   constructor(readonly ctx: GpuContext) {
     this.device = ctx.device;
@@ -74,10 +77,12 @@ export class Runtime {
   pipeline(kernel: Kernel): GPUComputePipeline {
     let p = this.pipelines.get(kernel.key);
     if (!p) {
+      const t0 = performance.now();
       const module = this.device.createShaderModule({ code: kernel.code, label: kernel.key });
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: kernel.key });
       this.pipelines.set(kernel.key, p);
       this.stats.pipelines++;
+      this.onPipeline?.(performance.now() - t0, kernel.key);
     }
     return p;
   }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { initEngine, shutdownEngine } from '../../engine/index.js';
+import { showCompiles } from '../compile-notice.js';
 import { formatDemoSummary, runDemo } from '../../pipeline/demo/run.js';
 import { flag, text } from '../flags.js';
 import { jsonFlag, printJson, progressLog } from '../output.js';
@@ -23,6 +24,7 @@ export function registerDemo(program: Command): void {
     .addOption(jsonFlag('the summary (F1s, mAPs, seconds, paths)'))
     .action(async (f: Flags) => {
       await initEngine();
+      showCompiles();
       try {
         const r = await runDemo({ out: f.out, quick: f.quick, truthTiles: f.truthTiles, force: f.force, log: progressLog(f.json) });
         if (f.json) printJson(r);

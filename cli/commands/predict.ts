@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { initEngine, shutdownEngine } from '../../engine/index.js';
+import { showCompiles } from '../compile-notice.js';
 import { scorerFromCheckpoint, type ModelScorer } from '../../pipeline/predict/model-scorer.js';
 import { PREDICT_DEFAULTS, predictDataset } from '../../pipeline/predict/predict.js';
 import { TILE_DEFAULTS, type TileOptions } from '../../pipeline/tiles/crop.js';
@@ -80,6 +81,7 @@ export function registerPredict(program: Command): void {
     .action(async (f: Flags, cmd: Command) => {
       const log = progressLog(f.json);
       await initEngine();
+      showCompiles();
       const scorers: ModelScorer[] = [];
       try {
         const mode = { eager: f.eager, log };

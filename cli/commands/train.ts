@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { initEngine, shutdownEngine } from '../../engine/index.js';
+import { showCompiles } from '../compile-notice.js';
 import { MODEL_NAMES } from '../../models/efficientnet-config.js';
 import { METRIC_HELP } from '../../pipeline/train/metrics.js';
 import { TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train/options.js';
@@ -107,6 +108,7 @@ export function registerTrain(program: Command): void {
     .action(async (f: Flags, cmd: Command) => {
       const { options, resumeWith } = trainOptions(f, cmd);
       await initEngine();
+      showCompiles();
       try {
         const r = await trainRun({ options, resume: f.resume, resumeWith, force: f.force, eager: f.eager });
         if (r.stopped) throw new Stopped(`stopped; continue with: hpa-engine train --resume ${r.run}`);
