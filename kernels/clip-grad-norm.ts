@@ -39,6 +39,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   return { key: `sumSquares:${f.vec4}:${groups}`, code, workgroups: [groups, 1, 1], uniforms };
 }
 
+/** WGSL: one workgroup's `main` opening, which sums PART[0..count) into red[0] (read it
+ * under `lid == 0u`); the squared norm behind clipping and the step guard. */
+export function sumPartialsMain(count: number): string {
+  return `var<workgroup> red: array<f32, ${WG}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(local_invocation_index) lid: u32) {
+  var acc = 0.0;
+  for (var i = lid; i < ${count}u; i += ${WG}u) { acc += PART[i]; }
+  red[lid] = acc;
+  ${treeReduce('red', 'lid', 'lid', WG, 1)}`;
+}
+
 /**
  * total = sqrt(sum of partials); coef = min(maxNorm / (total + 1e-6), 1), PyTorch's
  * clip_grad_norm_. Bindings: partial, out (rw) = [total, coef].
@@ -46,13 +58,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 export function clipCoefKernel(count: number, maxNorm: number): Kernel {
   const code = `@group(0) @binding(0) var<storage, read> PART: array<f32>;
 @group(0) @binding(1) var<storage, read_write> OUT: array<f32>;
-var<workgroup> red: array<f32, ${WG}>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(local_invocation_index) lid: u32) {
-  var acc = 0.0;
-  for (var i = lid; i < ${count}u; i += ${WG}u) { acc += PART[i]; }
-  red[lid] = acc;
-  ${treeReduce('red', 'lid', 'lid', WG, 1)}
+${sumPartialsMain(count)}
   if (lid == 0u) {
     let total = sqrt(red[0]);
     OUT[0] = total;

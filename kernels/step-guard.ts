@@ -1,7 +1,5 @@
 import type { Kernel } from './kernel.js';
-import { treeReduce } from './channel-wise.js';
-
-const WG = 256;
+import { sumPartialsMain } from './clip-grad-norm.js';
 
 /** WGSL: whether an f32 is neither infinite nor NaN, by its exponent bits (a compiler may
  * assume `x != x` is false under fast math, so isnan-style tests are not relied on). */
@@ -20,13 +18,7 @@ export function stepGuardKernel(partials: number): Kernel {
 @group(0) @binding(0) var<storage, read> LOSS: array<f32>;
 @group(0) @binding(1) var<storage, read> PART: array<f32>;
 @group(0) @binding(2) var<storage, read_write> FLAG: array<f32>;
-var<workgroup> red: array<f32, ${WG}>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(local_invocation_index) lid: u32) {
-  var acc = 0.0;
-  for (var i = lid; i < ${partials}u; i += ${WG}u) { acc += PART[i]; }
-  red[lid] = acc;
-  ${treeReduce('red', 'lid', 'lid', WG, 1)}
+${sumPartialsMain(partials)}
   if (lid == 0u) {
     let ok = finite(LOSS[0]) && finite(red[0]);
     FLAG[0] = select(0.0, FLAG[0], ok);

@@ -99,16 +99,21 @@ export function writeGallery(o: GalleryOptions): GalleryResult {
   const channelPanels = CHANNELS.map((c) => titled(shrunkPicture([ch[c]], [channelColour(c)], side), [c, WHAT[c]]));
   save('Fig. 5', files.channels, titled(grid(channelPanels, 4, 8), [`Fig. 5: the four channels of ${first.id}`, labelText(first)]), [first.id]);
 
-  // Figs. 6-7: the 3-channel blends the image model is trained on.
-  for (const [figure, blend, file] of [['Fig. 6', 'ybr', files.ybr], ['Fig. 7', 'rgb', files.rgb]] as const) {
-    const panels = present.map((it) => {
-      const c = readChannels(ds, it.id);
+  // Figs. 6-7: the 3-channel blends the image model is trained on; each field read once for both.
+  const blendFigures = [['Fig. 6', 'ybr', files.ybr], ['Fig. 7', 'rgb', files.rgb]] as const;
+  const blendPanels: Picture[][] = blendFigures.map(() => []);
+  for (const it of present) {
+    const c = readChannels(ds, it.id);
+    blendFigures.forEach(([, blend], k) => {
       const planes = BLENDS[blend].map((name) => c[name]);
-      return titled(shrunkPicture(planes, blendColours(BLENDS[blend]), side), [shortId(it.id), labelText(it)]);
+      blendPanels[k].push(titled(shrunkPicture(planes, blendColours(BLENDS[blend]), side), [shortId(it.id), labelText(it)]));
     });
-    const order = BLENDS[blend].map((c, i) => `${'RGB'[i]}=${c}`).join(' ');
-    save(figure, file, titled(grid(panels, panels.length, 8), [`${figure}: the ${blend} blend of the first ${present.length} fields`, order]), present.map((it) => it.id));
   }
+  blendFigures.forEach(([figure, blend, file], k) => {
+    const order = BLENDS[blend].map((c, i) => `${'RGB'[i]}=${c}`).join(' ');
+    const pic = titled(grid(blendPanels[k], blendPanels[k].length, 8), [`${figure}: the ${blend} blend of the first ${present.length} fields`, order]);
+    save(figure, file, pic, present.map((it) => it.id));
+  });
 
   // Fig. 9: one single-label field per label, in label order.
   const missingLabels: number[] = [];

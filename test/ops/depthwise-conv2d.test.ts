@@ -56,6 +56,23 @@ describe('depthwiseConv2d forward and gradcheck', () => {
   }
 });
 
+/** y, dx, dw and db against the float64 reference; backward must not read back to the host. */
+async function expectForwardBackward(c: DepthwiseCase, rng: Rng): Promise<void> {
+  const [x, w, b] = inputs(c, rng, true).map(f32);
+  const expected = depthwiseConv2d(x, w, b, c);
+  const dy = f32(randn(expected.shape, rng));
+  const grads = depthwiseConv2dBackward(x, w, dy, c);
+  const [gx, gw, gb] = [toGpu(x, true), toGpu(w, true), toGpu(b, true)];
+  const y = E.depthwiseConv2d(gx, gw, opts(c, gb));
+  expectClose(await toRef(y), expected, 1e-5, `${c.name} y`);
+  const reads = E.runtime().stats.reads;
+  E.backward(y, { grad: toGpu(dy) });
+  expect(E.runtime().stats.reads, 'backward must not read back to the host').toBe(reads);
+  expectClose(await toRef(gx.grad!), grads.dx, 1e-5, `${c.name} dx`);
+  expectClose(await toRef(gw.grad!), grads.dw, 1e-5, `${c.name} dw`);
+  expectClose(await toRef(gb.grad!), grads.db, 1e-5, `${c.name} db`);
+}
+
 describe('depthwiseConv2d at larger shapes vs the analytic reference backward', () => {
   const cases: DepthwiseCase[] = [
     { name: 'k3 s1 same, C64', x: [2, 24, 19, 64], KH: 3, KW: 3, stride: 1, padding: 'same' },
@@ -66,22 +83,7 @@ describe('depthwiseConv2d at larger shapes vs the analytic reference backward', 
     { name: 'k3 s1 same, C1024 (grad-weight window over chunk rows)', x: [2, 10, 4, 1024], KH: 3, KW: 3, stride: 1, padding: 'same' },
   ];
   for (const c of cases) {
-    it(c.name, async () => {
-      const rng = new Rng(12);
-      const [x, w, b] = inputs(c, rng, true).map(f32);
-      const expected = depthwiseConv2d(x, w, b, c);
-      const dy = f32(randn(expected.shape, rng));
-      const grads = depthwiseConv2dBackward(x, w, dy, c);
-      const [gx, gw, gb] = [toGpu(x, true), toGpu(w, true), toGpu(b, true)];
-      const y = E.depthwiseConv2d(gx, gw, opts(c, gb));
-      expectClose(await toRef(y), expected, 1e-5, `${c.name} y`);
-      const reads = E.runtime().stats.reads;
-      E.backward(y, { grad: toGpu(dy) });
-      expect(E.runtime().stats.reads, 'backward must not read back to the host').toBe(reads);
-      expectClose(await toRef(gx.grad!), grads.dx, 1e-5, `${c.name} dx`);
-      expectClose(await toRef(gw.grad!), grads.dw, 1e-5, `${c.name} dw`);
-      expectClose(await toRef(gb.grad!), grads.db, 1e-5, `${c.name} db`);
-    });
+    it(c.name, () => expectForwardBackward(c, new Rng(12)));
   }
 });
 
@@ -129,16 +131,7 @@ describe('depthwiseConv2d under each forced block size and schedule', () => {
       it(`${v.name}: ${c.name} forward and backward vs the analytic reference`, async () => {
         E.forceDepthwiseBlocks(v.blocks);
         try {
-          const [x, w, b] = inputs(c, rng, true).map(f32);
-          const expected = depthwiseConv2d(x, w, b, c);
-          const dy = f32(randn(expected.shape, rng));
-          const grads = depthwiseConv2dBackward(x, w, dy, c);
-          const [gx, gw, gb] = [toGpu(x, true), toGpu(w, true), toGpu(b, true)];
-          const y = E.depthwiseConv2d(gx, gw, opts(c, gb));
-          expectClose(await toRef(y), expected, 1e-5, `${c.name} y`);
-          E.backward(y, { grad: toGpu(dy) });
-          expectClose(await toRef(gx.grad!), grads.dx, 1e-5, `${c.name} dx`);
-          expectClose(await toRef(gw.grad!), grads.dw, 1e-5, `${c.name} dw`);
+          await expectForwardBackward(c, rng);
         } finally {
           E.forceDepthwiseBlocks(null);
         }
