@@ -87,7 +87,8 @@ async function timeSteps(step: () => Promise<void>, steps: number, warmup = 1): 
   for (let i = 0; i < warmup; i++) await step();
   const warmupS = (performance.now() - t0) / 1000;
   const p1 = stats.pipelines;
-  const c0 = { d: stats.dispatches, b: stats.bindGroups, n: rt.pool.created };
+  // Buffers: the pool's and the read-back staging buffers, both counted after the capture.
+  const c0 = { d: stats.dispatches, b: stats.bindGroups, n: rt.pool.created + stats.stagingBuffers };
   const js0 = jsThreadCpuMs();
   const cpu0 = process.cpuUsage();
   t0 = performance.now();
@@ -110,7 +111,7 @@ async function timeSteps(step: () => Promise<void>, steps: number, warmup = 1): 
     hostMs: (jsThreadCpuMs() - js0) / steps,
     dispatches: (stats.dispatches - c0.d) / steps,
     bindGroups: (stats.bindGroups - c0.b) / steps,
-    buffers: (rt.pool.created - c0.n) / steps,
+    buffers: (rt.pool.created + stats.stagingBuffers - c0.n) / steps,
   };
 }
 
@@ -166,6 +167,9 @@ function row(pass: string, mode: 'train' | 'infer', s: Shape, t: Timing, peers: 
     // The program's intermediates placed by liveness, against one pool buffer each.
     'planned / unplanned MiB': m ? `${(m.planned / MIB).toFixed(0)} / ${(m.unplanned / MIB).toFixed(0)}` : '',
     'program MiB (planned+outputs+state)': m ? (m.planned + m.escaping + m.external) / MIB : '',
+    // What the process holds once the step runs from its program: the pool (parameters,
+    // optimizer state, outputs, whatever eager work holds) plus the planned intermediates.
+    'held after capture MiB': m ? (E.runtime().pool.bytesHeld + m.planned) / MIB : '',
     cpu_util: t.cpuUtil,
     ...peerColumns(peers, mode, s, imagesPerS),
   };

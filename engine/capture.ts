@@ -507,6 +507,11 @@ export class CompiledStep<O extends Record<string, Tensor>> {
     for (const t of Object.values(out)) keep(t);
     e.outputs = out;
     e.program = new Program(rt, rec);
+    // The capture ran the step eagerly, so the pool now holds the step's eager peak as idle
+    // buffers, which replays never use (the program has its own, planned by liveness). Give
+    // them back; flushed first, since recorded commands may still name them.
+    rt.flush();
+    rt.pool.trim();
     e.trace = undefined;
     e.uploads = undefined;
     e.state = this.opts.state?.();

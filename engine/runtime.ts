@@ -17,6 +17,9 @@ const UNIFORM_CAPACITY = 1 << 20;
  * lets the device start on the forward pass while the host is still recording the rest.
  */
 const SUBMIT_EVERY = 96;
+/** Idle read-back buffers kept, and the largest size kept (bigger reads get their own). */
+const STAGING_KEEP = 4;
+const STAGING_KEEP_BYTES = 4 << 20;
 
 /** engine/capture.ts while a step is captured: sees every command as it is recorded. */
 export interface CommandSink {
@@ -41,8 +44,13 @@ export class Runtime {
   private pendingDispatches = 0;
   private lastError: string | null = null;
   private lastKey = '';
+  /** Mappable read-back buffers that are idle, kept for the next read: a training loop reads
+   * its loss and probabilities every step, and a buffer created per read would be a buffer
+   * per step after capture. Two reads can be in flight (a step's results are read one step
+   * late), so a few are kept. */
+  private stagingFree: GPUBuffer[] = [];
   /** Counters for benchmarks and tests. */
-  stats = { dispatches: 0, submits: 0, reads: 0, pipelines: 0, bindGroups: 0 };
+  stats = { dispatches: 0, submits: 0, reads: 0, pipelines: 0, bindGroups: 0, stagingBuffers: 0 };
   /** Set while engine/capture.ts captures a step. */
   capture: CommandSink | null = null;
   /** While set (engine/profiler.ts's profile()), each dispatch gets a timed pass of its own. */
@@ -214,7 +222,7 @@ export class Runtime {
       let end = start;
       let total = 0;
       while (end < parts.length && (end === start || total + parts[end].bytes <= chunkBytes)) total += Math.ceil(parts[end++].bytes / 4) * 4;
-      const staging = this.device.createBuffer({ size: Math.max(total, 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const staging = this.takeStaging(Math.max(total, 4));
       const enc = this.commandEncoder();
       let at = 0;
       for (let i = start; i < end; i++) {
@@ -227,6 +235,7 @@ export class Runtime {
       try {
         await staging.mapAsync(GPUMapMode.READ);
       } catch (e) {
+        staging.destroy();
         this.throwIfFailed();
         throw e;
       }
@@ -237,11 +246,31 @@ export class Runtime {
         at += Math.ceil(parts[i].bytes / 4) * 4;
       }
       staging.unmap();
-      staging.destroy();
+      this.giveStaging(staging);
       this.throwIfFailed();
       start = end;
     }
     return out;
+  }
+
+  /** The smallest idle staging buffer that holds `bytes`, else a new one rounded up to a
+   * power of two (so reads of slightly different sizes reuse it). */
+  private takeStaging(bytes: number): GPUBuffer {
+    let best = -1;
+    this.stagingFree.forEach((b, i) => {
+      if (b.size >= bytes && (best < 0 || b.size < this.stagingFree[best].size)) best = i;
+    });
+    if (best >= 0) return this.stagingFree.splice(best, 1)[0];
+    this.stats.stagingBuffers++;
+    const size = bytes <= STAGING_KEEP_BYTES ? Math.max(256, 2 ** Math.ceil(Math.log2(bytes))) : bytes;
+    return this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  /** Keeps a small buffer for the next read; a large one (a checkpoint's chunk) is freed. */
+  private giveStaging(b: GPUBuffer): void {
+    if (b.size > STAGING_KEEP_BYTES) return b.destroy();
+    this.stagingFree.push(b);
+    if (this.stagingFree.length > STAGING_KEEP) this.stagingFree.shift()!.destroy();
   }
 
   /** Waits for the GPU to finish everything submitted (benchmarks). */
@@ -266,6 +295,7 @@ export class Runtime {
     this.encoder = null;
     this.pool.trim();
     this.uniformBuffer.destroy();
+    for (const b of this.stagingFree.splice(0)) b.destroy();
     this.ctx.destroy();
   }
 }

@@ -123,7 +123,10 @@ describe('compiled steps (capture and replay)', () => {
     const pb = problem(4);
     const step = new CompiledStep(pb.step, { label: 'test step', log: () => {} });
     const b = pb.batches[0];
-    for (let i = 0; i < 2; i++) step.run(inputsOf(b)).loss.dispose();
+    step.run(inputsOf(b)).loss.dispose();
+    const heldAfterEager = rt.pool.bytesHeld; // the eager step's intermediates sit idle in the pool
+    step.run(inputsOf(b)).loss.dispose();
+    expect(rt.pool.bytesHeld).toBeLessThan(heldAfterEager); // the capture gave them back
     const before = { bindGroups: rt.stats.bindGroups, created: rt.pool.created, submits: rt.stats.submits };
     for (let i = 0; i < 5; i++) {
       const { loss } = step.run(inputsOf(b));

@@ -38,9 +38,9 @@ async function train(eager: boolean, steps: number) {
     const r = await step.run(b.x, [N, S, S, 3], b.y, [N, K]);
     losses.push(r.loss);
     probs.push(r.probs);
-    if (i === 1) afterCapture = { bindGroups: rt.stats.bindGroups, created: rt.pool.created };
+    if (i === 1) afterCapture = { bindGroups: rt.stats.bindGroups, created: rt.pool.created + rt.stats.stagingBuffers };
   }
-  const created = { bindGroups: rt.stats.bindGroups - afterCapture.bindGroups, buffers: rt.pool.created - afterCapture.created };
+  const created = { bindGroups: rt.stats.bindGroups - afterCapture.bindGroups, buffers: rt.pool.created + rt.stats.stagingBuffers - afterCapture.created }; // pool and read-back buffers
   const named = model.namedTensors();
   const values = await E.readAll(named.map(([, t]) => t));
   const state = opt.state();
