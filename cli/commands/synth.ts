@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { SYNTH_DEFAULTS, writeSynthDataset } from '../../pipeline/synth/write.js';
 import { choice, flag, int, text } from '../flags.js';
+import { UsageError } from '../errors.js';
 
 interface Flags {
   out: string;
@@ -8,6 +9,8 @@ interface Flags {
   size: number;
   seed: number;
   bitDepth: '8' | '16';
+  minCells: number;
+  maxCells: number;
   force?: boolean;
 }
 
@@ -24,10 +27,13 @@ export function registerSynth(program: Command): void {
     .addOption(flag({ flags: '--size <px>', description: 'field side', parse: int(16, 8192), default: d.size }))
     .addOption(flag({ flags: '--seed <k>', description: 'random seed: the same seed writes the same bytes', parse: int(0, 2 ** 32 - 1), default: d.seed }))
     .addOption(flag({ flags: '--bit-depth <d>', description: '8 or 16 bit channels', parse: choice(['8', '16'] as const), default: String(d.bitDepth) as '8' }))
+    .addOption(flag({ flags: '--min-cells <n>', description: 'fewest cells in a field (each field draws its count from min..max)', parse: int(1, 1000), default: d.minCells }))
+    .addOption(flag({ flags: '--max-cells <n>', description: 'most cells in a field', parse: int(1, 1000), default: d.maxCells }))
     .option('--force', 'write into a folder that is not empty')
     .action((f: Flags) => {
+      if (f.minCells > f.maxCells) throw new UsageError(`--min-cells ${f.minCells} is above --max-cells ${f.maxCells}`);
       const t0 = performance.now();
-      const r = writeSynthDataset(f.out, { images: f.images, size: f.size, seed: f.seed, bitDepth: f.bitDepth === '16' ? 16 : 8, force: f.force });
+      const r = writeSynthDataset(f.out, { images: f.images, size: f.size, seed: f.seed, bitDepth: f.bitDepth === '16' ? 16 : 8, minCells: f.minCells, maxCells: f.maxCells, force: f.force });
       console.log(`wrote ${r.ids.length} fields (${r.cells} cells) to ${f.out} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     });
 }

@@ -9,7 +9,9 @@ import { ResumeConflictError } from '../../pipeline/train/resume.js';
 import { RunExistsError, trainRun } from '../../pipeline/train/run.js';
 import { blendSpec } from '../data-flags.js';
 import { EXIT, UsageError } from '../errors.js';
-import { flag, int, num, text } from '../flags.js';
+import { choice, flag, int, num, text } from '../flags.js';
+import { POS_WEIGHTS } from '../../pipeline/train/pos-weight.js';
+import { SCHEDULES } from '../../pipeline/train/schedule.js';
 import { bnPreset, modelName, padding } from '../model-flags.js';
 
 /** The options as commander gives them: TrainOptions where the flag maps one to one. */
@@ -23,7 +25,7 @@ type Flags = Omit<TrainOptions, 'data' | 'out' | 'cache'> & {
 };
 
 /** The flags that map one to one onto TrainOptions keys (cache aside: --cache and --no-cache share it). */
-const RUN_FLAGS = ['data', 'out', 'model', 'blend', 'size', 'resize', 'batch', 'epochs', 'lr', 'weightDecay', 'valSplit', 'folds', 'fold', 'seed', 'init', 'padding', 'bn', 'augment', 'workers'] as const;
+const RUN_FLAGS = ['data', 'out', 'model', 'blend', 'size', 'resize', 'batch', 'epochs', 'lr', 'schedule', 'posWeight', 'weightDecay', 'valSplit', 'folds', 'fold', 'seed', 'init', 'padding', 'bn', 'augment', 'workers'] as const;
 
 /** The flag a TrainOptions key came from, as it was typed (--cache and --no-cache share one value). */
 export function trainFlagName(cmd: Command, key: string): string {
@@ -55,6 +57,8 @@ export function trainOptions(f: Flags, cmd: Command): { options?: TrainOptions; 
     batch: f.batch,
     epochs: f.epochs,
     lr: f.lr,
+    schedule: f.schedule,
+    posWeight: f.posWeight,
     weightDecay: f.weightDecay,
     valSplit: f.valSplit,
     folds: f.folds,
@@ -89,6 +93,8 @@ export function registerTrain(program: Command): void {
     .addOption(flag({ flags: '--batch <n>', description: 'images per step', parse: int(1, 4096), default: d.batch }))
     .addOption(flag({ flags: '--epochs <n>', description: 'epochs in all (a resumed run continues up to this)', parse: int(1, 100_000), default: d.epochs }))
     .addOption(flag({ flags: '--lr <rate>', description: 'Adam learning rate', parse: num(0, 10, { min: true }), default: d.lr }))
+    .addOption(flag({ flags: '--schedule <name>', description: `learning-rate schedule over the run's steps: constant, or warmup-cosine (a linear ramp over the first 10% of steps, then half a cosine to 0)`, parse: choice(SCHEDULES), default: d.schedule }))
+    .addOption(flag({ flags: '--pos-weight <mode>', description: "BCE pos_weight per class from the training split: none, balanced (negatives/positives, as torch's BCEWithLogitsLoss pos_weight) or sqrt (its square root)", parse: choice(POS_WEIGHTS), default: d.posWeight }))
     .addOption(flag({ flags: '--weight-decay <w>', description: "Adam's L2 weight decay (PyTorch semantics)", parse: num(0, 1), default: d.weightDecay }))
     .addOption(flag({ flags: '--val-split <f>', description: 'random validation fraction (0: no validation)', parse: num(0, 1, { max: true }), default: d.valSplit }))
     .addOption(flag({ flags: '--folds <n>', description: 'multilabel-stratified k-fold instead of a random split', parse: int(2, 100) }))

@@ -2,17 +2,26 @@
  * the software GPU (shader compilation included); the default is the one whose figures the
  * README reports. Networks train from scratch (no ImageNet weights offline), hence the
  * higher learning rate. */
+import type { PosWeightMode } from '../train/pos-weight.js';
+import type { Schedule } from '../train/schedule.js';
+
 export interface TrainPreset {
   size: number;
   epochs: number;
   batch: number;
   lr: number;
+  schedule?: Schedule;
+  posWeight?: PosWeightMode;
+  blend?: string;
 }
 
 export interface DemoPreset {
   trainFields: number;
   testFields: number;
   fieldSize: number;
+  /** The range of cells per synthetic field (synth's default 3..30 when absent). */
+  minCells?: number;
+  maxCells?: number;
   seed: number;
   image: TrainPreset;
   tile: TrainPreset;

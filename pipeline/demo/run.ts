@@ -5,6 +5,7 @@ import { readScores, SWEEP_WEIGHTS } from '../fusion.js';
 import { scorerFromCheckpoint, type ModelScorer } from '../predict/model-scorer.js';
 import { predictDataset, type PredictResult } from '../predict/predict.js';
 import { segmentDataset } from '../segment/run.js';
+import { FIELD_CELLS } from '../synth/field.js';
 import { writeSynthDataset } from '../synth/write.js';
 import { makeTiles } from '../tiles/make.js';
 import { TRAIN_DEFAULTS } from '../train/options.js';
@@ -81,19 +82,36 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const step = (s: string) => log(`\n== ${s} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   const force = o.force;
 
-  step(`synth: ${p.trainFields} training and ${p.testFields} test fields of ${p.fieldSize} px`);
-  writeSynthDataset(dirs.train, { images: p.trainFields, size: p.fieldSize, seed: p.seed, force });
-  writeSynthDataset(dirs.test, { images: p.testFields, size: p.fieldSize, seed: p.seed + 1000, force });
+  step(`synth: ${p.trainFields} training and ${p.testFields} test fields of ${p.fieldSize} px${p.minCells || p.maxCells ? `, ${p.minCells ?? FIELD_CELLS.min}..${p.maxCells ?? FIELD_CELLS.max} cells each` : ''}`);
+  const cells = { minCells: p.minCells, maxCells: p.maxCells };
+  writeSynthDataset(dirs.train, { images: p.trainFields, size: p.fieldSize, seed: p.seed, force, ...cells });
+  writeSynthDataset(dirs.test, { images: p.testFields, size: p.fieldSize, seed: p.seed + 1000, force, ...cells });
 
   const train = async (data: string, out: string, t: DemoPreset['image']) =>
     trainRun({
-      options: { ...TRAIN_DEFAULTS, data, out, size: t.size, resize: t.size, batch: t.batch, epochs: t.epochs, lr: t.lr, seed: p.seed, cache: join(out, 'cache') },
+      options: {
+        ...TRAIN_DEFAULTS,
+        data,
+        out,
+        size: t.size,
+        resize: t.size,
+        batch: t.batch,
+        epochs: t.epochs,
+        lr: t.lr,
+        schedule: t.schedule ?? TRAIN_DEFAULTS.schedule,
+        posWeight: t.posWeight ?? TRAIN_DEFAULTS.posWeight,
+        blend: t.blend ?? TRAIN_DEFAULTS.blend,
+        seed: p.seed,
+        cache: join(out, 'cache'),
+      },
       force,
       log,
       progressStream: o.progressStream,
     });
 
-  step(`train the image model: EfficientNet-B0, ${p.image.size} px, ${p.image.epochs} epochs, on image labels`);
+  const how = (t: DemoPreset['image']) =>
+    `EfficientNet-B0, ${t.blend ?? TRAIN_DEFAULTS.blend}, ${t.size} px, ${t.epochs} epochs, batch ${t.batch}, lr ${t.lr} ${t.schedule ?? TRAIN_DEFAULTS.schedule}, pos_weight ${t.posWeight ?? TRAIN_DEFAULTS.posWeight}`;
+  step(`train the image model: ${how(p.image)}, on image labels`);
   const image = await train(dirs.train, dirs.imageRun, p.image);
 
   step('segment the training fields');
@@ -110,7 +128,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     step(`tiles: one per segmented cell, other cells masked, labelled with ${what}`);
     const tiles = makeTiles({ data: dirs.train, seg: dirs.segTrain, out: to.tiles, ...tileOptions, truthLabels: labels === 'truth', force });
     log(`${tiles.tiles} tiles`);
-    step(`train the tile model: EfficientNet-B0, ${p.tile.size} px, ${p.tile.epochs} epochs, on ${labels} tile labels`);
+    step(`train the tile model: ${how(p.tile)}, on ${labels} tile labels`);
     const tile = await train(to.tiles, to.tileRun, p.tile);
     step(`predict the test fields: image and ${labels}-label tile scores fused per cell (w = 0.5)`);
     const scorers: ModelScorer[] = [];

@@ -28,11 +28,17 @@ export interface SynthField {
 export interface FieldOptions {
   width: number;
   height: number;
-  /** Cell count; drawn from 3..30 when absent. */
+  /** Cell count; drawn from minCells..maxCells when absent. */
   cells?: number;
+  /** The range the cell count is drawn from (default 3..30, FIELD_CELLS). */
+  minCells?: number;
+  maxCells?: number;
   /** Every cell shows exactly these labels (for galleries and tests); drawn when absent. */
   labels?: number[];
 }
+
+/** How many cells a field holds when not told: a few (a high-magnification field) to a crowd. */
+export const FIELD_CELLS = { min: 3, max: 30 };
 
 /** One synthetic HPA field, a pure function of the seed and options. */
 export function renderField(seed: number, opts: FieldOptions): SynthField {
@@ -42,7 +48,10 @@ export function renderField(seed: number, opts: FieldOptions): SynthField {
   const drawn = drawFieldLabels(rng);
   const fieldLabels = opts.labels ? [...opts.labels].sort((a, b) => a - b) : drawn;
   const minor = drawMinorLabel(rng, fieldLabels);
-  const count = opts.cells ?? 3 + rng.int(28);
+  const lo = opts.minCells ?? FIELD_CELLS.min;
+  const hi = opts.maxCells ?? FIELD_CELLS.max;
+  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && hi >= lo)) throw new Error(`synth: the cell count range ${lo}..${hi} is not 1 <= min <= max`);
+  const count = opts.cells ?? lo + rng.int(hi - lo + 1);
   const dividingChance = fieldLabels.includes(SPINDLE) ? rng.uniform(0.2, 0.4) : 0.04;
   let layout: Layout;
   // A crowded draw can lose cells to their neighbours; draw again rather than go below 3.

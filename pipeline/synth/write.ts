@@ -5,10 +5,10 @@ import { Rng } from '../../engine/random.js';
 import { csvLine } from '../csv.js';
 import { formatLabels } from '../labels.js';
 import { encodeGrayFast } from '../png-zlib.js';
-import { renderField, type SynthField } from './field.js';
+import { FIELD_CELLS, renderField, type SynthField } from './field.js';
 import { refuseNonEmpty } from '../../engine/io/refuse-overwrite.js';
 
-export const SYNTH_DEFAULTS = { size: 256, seed: 0, bitDepth: 8 as 8 | 16 };
+export const SYNTH_DEFAULTS = { size: 256, seed: 0, bitDepth: 8 as 8 | 16, minCells: FIELD_CELLS.min, maxCells: FIELD_CELLS.max };
 
 export interface SynthOptions {
   images: number;
@@ -17,6 +17,9 @@ export interface SynthOptions {
   seed?: number;
   bitDepth?: 8 | 16;
   force?: boolean;
+  /** The range each field's cell count is drawn from (renderField's default 3..30 when absent). */
+  minCells?: number;
+  maxCells?: number;
   /** Called after each field, for progress. */
   onField?: (index: number, id: string) => void;
 }
@@ -53,6 +56,9 @@ export function writeSynthDataset(out: string, opts: SynthOptions): SynthSummary
   if (!Number.isInteger(opts.images) || opts.images < 1) throw new Error(`synth: images must be a positive integer, got ${opts.images}`);
   if (!Number.isInteger(size) || size < 16 || size > 8192) throw new Error(`synth: size must be an integer in 16..8192, got ${size}`);
   if (depth !== 8 && depth !== 16) throw new Error(`synth: bitDepth must be 8 or 16, got ${depth}`);
+  const lo = opts.minCells ?? FIELD_CELLS.min;
+  const hi = opts.maxCells ?? FIELD_CELLS.max;
+  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && hi >= lo)) throw new Error(`synth: the cell count range ${lo}..${hi} is not 1 <= min <= max`);
   refuseNonEmpty(out, opts.force);
   const imgDir = join(out, 'train');
   mkdirSync(imgDir, { recursive: true });
@@ -67,7 +73,7 @@ export function writeSynthDataset(out: string, opts: SynthOptions): SynthSummary
   let cellCount = 0;
   for (let k = 0; k < opts.images; k++) {
     const id = fieldId(master);
-    const field = renderField(master.nextU32(), { width: size, height: size });
+    const field = renderField(master.nextU32(), { width: size, height: size, minCells: opts.minCells, maxCells: opts.maxCells });
     writeField(imgDir, id, field, depth);
     train.push(csvLine([id, formatLabels(field.labels)]));
     field.cellLabels.forEach((ls, i) => cells.push(csvLine([id, i + 1, formatLabels(ls)])));

@@ -22,9 +22,16 @@ export function sigmoidAll(z: Float32Array): Float32Array {
   return z.map((v) => 1 / (1 + Math.exp(-v)));
 }
 
-/** Mean BCE-with-logits over every entry, in the stable form max(z,0) - z*y + log1p(e^-|z|). */
-export function bceMean(z: Float32Array, y: Float32Array): number {
+const softplus = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+
+/** Mean BCE-with-logits over every entry, the training step's loss (the bceWithLogits op):
+ * pw * y * softplus(-z) + (1 - y) * softplus(z), with pos_weight pw per class (the last
+ * axis, `posWeight.length` wide; 1 without it), so a run's validation loss is the same
+ * objective as its training loss. */
+export function bceMean(z: Float32Array, y: Float32Array, posWeight?: Float32Array): number {
   let s = 0;
-  for (let i = 0; i < z.length; i++) s += Math.max(z[i], 0) - z[i] * y[i] + Math.log1p(Math.exp(-Math.abs(z[i])));
+  const C = posWeight?.length ?? 1;
+  if (posWeight && z.length % C) throw new Error(`bceMean: ${z.length} logits are not rows of ${C} classes (pos_weight)`);
+  for (let i = 0; i < z.length; i++) s += (posWeight ? posWeight[i % C] : 1) * y[i] * softplus(-z[i]) + (1 - y[i]) * softplus(z[i]);
   return s / z.length;
 }

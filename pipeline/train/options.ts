@@ -1,4 +1,6 @@
 import type { BnPreset, Padding } from '../../models/efficientnet-config.js';
+import type { PosWeightMode } from './pos-weight.js';
+import type { Schedule } from './schedule.js';
 
 /** Everything that defines a training run; saved in every checkpoint, so resuming needs none of it. */
 export interface TrainOptions {
@@ -12,6 +14,10 @@ export interface TrainOptions {
   batch: number;
   epochs: number;
   lr: number;
+  /** How the rate moves over the run's steps (schedule.ts); runs saved before it was an option ran `constant`. */
+  schedule: Schedule;
+  /** BCE's pos_weight per class, from the training split (pos-weight.ts); older runs: `none`. */
+  posWeight: PosWeightMode;
   /** Adam's L2 weight decay, PyTorch's semantics. */
   weightDecay: number;
   /** Hold-out fraction, used unless folds is set. */
@@ -36,6 +42,8 @@ export const TRAIN_DEFAULTS = {
   batch: 16,
   epochs: 10,
   lr: 1e-3,
+  schedule: 'constant' as Schedule,
+  posWeight: 'none' as PosWeightMode,
   weightDecay: 0,
   valSplit: 0.25,
   seed: 0,

@@ -21,6 +21,9 @@ import { StopSignal } from './interrupt.js';
 import { applyResume } from './resume.js';
 import { bceMean, evalLogits, sigmoidAll } from './eval-batch.js';
 import { EvalForward, TrainStep, type TrainStepResult } from './steps.js';
+import { posWeights } from './pos-weight.js';
+import { scheduledLr } from './schedule.js';
+import { TRAIN_DEFAULTS } from './options.js';
 
 export const LAST = 'last.safetensors';
 export const BEST = 'best.safetensors';
@@ -107,6 +110,9 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
     ck = readCheckpoint(file);
     record = ck.training as unknown as TrainRecord;
     if (!record?.options || !record.progress) throw new Error(`${file}: has no training record to resume from`);
+    // Runs saved before these were options trained with what is now their default.
+    record.options.schedule ??= TRAIN_DEFAULTS.schedule;
+    record.options.posWeight ??= TRAIN_DEFAULTS.posWeight;
     record.options.out = r.resume;
     for (const note of applyResume(record, r.resume, r.resumeWith ?? {}).notes) log(`resuming ${r.resume}: ${note}`);
   } else {
@@ -131,7 +137,9 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
   // the only one): padding it would change BN's batch statistics, and its own program
   // would be captured once per run. Validation pads instead (evalLogits): one shape.
   const steps = { eager: r.eager, log };
-  const trainStep = new TrainStep(model, opt, steps);
+  const posWeight = posWeights(o.posWeight, split.train.map((i) => ds.items[i].labels ?? []));
+  if (posWeight) log(`pos_weight (${o.posWeight}, from the ${split.train.length} training images): ${Array.from(posWeight, (w) => w.toFixed(2)).join(' ')}`);
+  const trainStep = new TrainStep(model, opt, { ...steps, posWeight });
   const evalForward = new EvalForward(model, steps);
 
   const pool = new WorkerPool(o.workers ?? Math.max(1, availableParallelism() - 1));
@@ -146,8 +154,9 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
   const C = blend.length;
   let stopped = false;
   log(
-    `EfficientNet-${model.config.name.toUpperCase()}, ${C} channels (${blend.join(',')}), ${S}x${S}; ${split.train.length} train / ${split.val.length} val images; batch ${o.batch}, Adam lr ${o.lr}`,
+    `EfficientNet-${model.config.name.toUpperCase()}, ${C} channels (${blend.join(',')}), ${S}x${S}; ${split.train.length} train / ${split.val.length} val images; batch ${o.batch}, Adam lr ${o.lr}${o.schedule === 'constant' ? '' : ` (${o.schedule})`}`,
   );
+  const totalSteps = o.epochs * train.batchesPerEpoch;
   const firstEpoch = progress.epoch;
   try {
     for (let epoch = progress.epoch; epoch < o.epochs && !stopped; epoch++) {
@@ -191,6 +200,7 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
           await stopMidEpoch();
           break;
         }
+        opt.lr = scheduledLr(o.schedule, o.lr, epoch * train.batchesPerEpoch + launched, totalSteps);
         const result = trainStep.run(b.x, [b.size, S, S, C], b.y, [b.size, NUM_LABELS]);
         // Awaited by the next settle(); this only keeps a run that stops first from leaving
         // its rejection unhandled.
@@ -205,7 +215,7 @@ export async function trainRun(r: TrainRunOptions): Promise<TrainResult> {
       bar.finish();
       const seconds = (performance.now() - t0) / 1000;
       const trainMetrics = acc.result();
-      const valMetrics = val ? await evaluate(evalForward, val, S, o.batch) : undefined;
+      const valMetrics = val ? await evaluate(evalForward, val, S, o.batch, posWeight) : undefined;
       const row: EpochRow = { epoch: epoch + 1, train: trainMetrics, val: valMetrics, lr: opt.lr, seconds, imagesPerSecond: trainMetrics.images / seconds };
       rows.push(row);
       writeMetricsCsv(o.out, rows);
@@ -242,13 +252,13 @@ function copyAtomic(from: string, to: string): void {
 
 /** Eval-mode loss and metrics over a loader (BN running statistics, no dropout); a short
  * last batch is padded to the batch size so it reuses the compiled kernels. */
-async function evaluate(forward: EvalForward, loader: Loader, S: number, batch: number): Promise<EpochMetrics> {
+async function evaluate(forward: EvalForward, loader: Loader, S: number, batch: number, posWeight?: Float32Array): Promise<EpochMetrics> {
   const model = forward.model;
   model.eval();
   const acc = new MetricsAccumulator();
   for await (const b of loader.epoch(0)) {
     const logits = await evalLogits(forward, b.x, b.size, batch, S);
-    acc.add(sigmoidAll(logits), b.y, b.size, bceMean(logits, b.y));
+    acc.add(sigmoidAll(logits), b.y, b.size, bceMean(logits, b.y, posWeight));
   }
   model.train();
   return acc.result();

@@ -34,14 +34,19 @@ function stateOf(model: EfficientNet, opt?: E.Optimizer): () => (E.Tensor | E.Rn
 export class TrainStep {
   private compiled: E.CompiledStep<{ loss: E.Tensor; probs: E.Tensor }> | null = null;
   private readonly guard = new E.StepGuard();
+  /** BCE's pos_weight per class (pipeline/train/pos-weight.ts), fixed for the run. */
+  private readonly posWeight: E.Tensor | undefined;
 
   constructor(
     private readonly model: EfficientNet,
     private readonly opt: E.Optimizer,
-    mode: StepMode = {},
+    mode: StepMode & { posWeight?: Float32Array } = {},
   ) {
+    this.posWeight = mode.posWeight && E.keep(E.tensor(mode.posWeight, [mode.posWeight.length]));
     if (!mode.eager) {
-      this.compiled = new E.CompiledStep(([x, y]) => this.forwardBackward(x, y), { label: 'train step', log: mode.log, state: stateOf(model, opt) });
+      const state = stateOf(model, opt);
+      const pw = this.posWeight;
+      this.compiled = new E.CompiledStep(([x, y]) => this.forwardBackward(x, y), { label: 'train step', log: mode.log, state: pw ? () => [...state(), pw] : state });
     }
   }
 
@@ -50,7 +55,7 @@ export class TrainStep {
     const { loss, probs } = E.tidy(() => {
       const logits = this.model.forward(x);
       const probs = E.keep(E.noGrad(() => E.sigmoid(logits)));
-      return { loss: E.keep(E.bceWithLogits(logits, y)), probs };
+      return { loss: E.keep(E.bceWithLogits(logits, y, this.posWeight)), probs };
     });
     E.backward(loss);
     E.noGrad(() => this.guard.check(loss, this.opt.params.map(([, p]) => p)));
@@ -99,6 +104,7 @@ export class TrainStep {
     this.compiled?.dispose();
     this.compiled = null;
     this.guard.dispose();
+    this.posWeight?.dispose();
   }
 }
 

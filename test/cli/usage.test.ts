@@ -59,6 +59,8 @@ const CASES: Record<string, Case[]> = {
     { args: ['--size', '8'], says: "--size: must be an integer in 16..8192, got '8'" },
     { args: ['--seed', '-1'], says: "--seed: must be an integer in 0..4294967295, got '-1'" },
     { args: ['--bit-depth', '12'], says: "--bit-depth: must be one of 8, 16, got '12'" },
+    { args: ['--min-cells', '0'], says: "--min-cells: must be an integer in 1..1000, got '0'" },
+    { args: ['--min-cells', '8', '--max-cells', '4'], says: '--min-cells 8 is above --max-cells 4' },
     { args: ['--out', ''], says: "--out: must not be empty, got ''" },
   ],
   blend: [
@@ -100,6 +102,8 @@ const CASES: Record<string, Case[]> = {
     { args: ['--folds', '5', '--fold', '5'], says: '--fold 5 is not in 0..4' },
     { args: ['--folds', '5', '--fold', '1', '--val-split', '0.2'], says: '--val-split and --folds are two ways to validate: give one' },
     { args: ['--size', '300'], says: '--size 300 is larger than --resize 256' },
+    { args: ['--schedule', 'cosine'], says: "--schedule: must be one of constant, warmup-cosine, got 'cosine'" },
+    { args: ['--pos-weight', '3'], says: "--pos-weight: must be one of none, balanced, sqrt, got '3'" },
   ],
   predict: [
     { args: ['--data', tmp, '--out', untouched], says: "required option '--image-model <file>' not specified", alone: true },
@@ -116,7 +120,11 @@ const CASES: Record<string, Case[]> = {
     { args: ['--sweep'], says: '--sweep needs --scores FILE' },
     { args: ['--sweep', '--scores', join(tmp, 'x.json')], says: '--sweep scores cached scores, not --submission: give one of them' },
   ],
-  demo: [{ args: ['--quick'], says: "required option '--out <dir>' not specified", alone: true }],
+  demo: [
+    { args: ['--quick'], says: "required option '--out <dir>' not specified", alone: true },
+    { args: ['--seeds', '0'], says: "--seeds: must be an integer in 1..10, got '0'" },
+    { args: ['--seeds', 'two'], says: "--seeds: must be an integer in 1..10, got 'two'" },
+  ],
 };
 
 function argsFor(command: string, c: Case): string[] {
@@ -188,6 +196,8 @@ describe('the program', () => {
     const train = buildProgram().commands.find((c) => c.name() === 'train')!.helpInformation().replace(/\s+/g, ' ');
     expect(train).toContain('--model <name> EfficientNet variant (b0, b1, b2, b3, b4, b5, b6, b7) (default: b0)');
     expect(train).toContain('--lr <rate> Adam learning rate (default: 0.001)');
+    expect(train).toContain('(a linear ramp over the first 10% of steps, then half a cosine to 0) (default: constant)');
+    expect(train).toContain("as torch's BCEWithLogitsLoss pos_weight) or sqrt (its square root) (default: none)");
     expect(train).toContain('--workers <n> decode threads (default: cores - 1)');
     expect(train).toContain('--eager run every op of every step as it is called instead of replaying the captured step');
     const segment = buildProgram().commands.find((c) => c.name() === 'segment')!.helpInformation().replace(/\s+/g, ' ');

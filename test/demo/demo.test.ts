@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { formatDemoSummary, runDemo } from '../../pipeline/demo/run.js';
+import { formatDemoSeeds, runDemoSeeds } from '../../pipeline/demo/seeds.js';
 import { useEngine } from '../helpers/engine.js';
 
 useEngine();
@@ -64,6 +65,36 @@ describe('demo', () => {
     const truth = csvRows(join(r.paths.truthTiles, 'train.csv'));
     expect(truth.some(([id, l]) => weak.has(id) && weak.get(id) !== l)).toBe(true);
     expect(formatDemoSummary(r)).toMatch(/upper bound[^\n]*\n[^\n]*truth-label tile model\)\s+\d\.\d{3}/);
+  });
+
+  it('--seeds 2 runs the demo for two seeds, each in its own folder with its own fields, and prints both with the spread', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'hpa-demo-seeds-')), 'demo');
+    const tiny = { size: 32, epochs: 1, batch: 4, lr: 1e-3, schedule: 'warmup-cosine' as const, posWeight: 'sqrt' as const };
+    const lines: string[] = [];
+    const r = await runDemoSeeds({
+      out,
+      quick: true,
+      seeds: 2,
+      log: (l) => lines.push(l),
+      progressStream: quiet,
+      preset: { trainFields: 6, testFields: 2, fieldSize: 160, minCells: 3, maxCells: 6, seed: 4, image: tiny, tile: tiny },
+    });
+    expect(r.runs.map((x) => x.seed)).toEqual([4, 5]);
+    const [a, b] = r.runs.map((x) => x.result);
+    expect(a.paths.train).toBe(join(out, 'seed-4', 'train'));
+    expect(b.paths.train).toBe(join(out, 'seed-5', 'train'));
+    // another seed, other fields
+    expect(readFileSync(join(a.paths.train, 'train.csv'), 'utf8')).not.toBe(readFileSync(join(b.paths.train, 'train.csv'), 'utf8'));
+    expect(r.spread['image val F1']).toBeCloseTo(Math.abs(a.imageValF1 - b.imageValF1), 12);
+    expect(r.spread['mAP fused']).toBeCloseTo(Math.abs(a.mAP.fused! - b.mAP.fused!), 12);
+    const table = formatDemoSeeds(r);
+    expect(table).toMatch(/figure\s+seed 4\s+seed 5\s+spread/);
+    expect(table).toMatch(/mAP fused\s+\d\.\d{4}\s+\d\.\d{4}\s+\d\.\d{4}/);
+    expect(table).toMatch(/fused above image-only and tile-only by more than the largest mAP spread in every run: (yes|no)/);
+    // each run's own summary is printed as it finishes
+    expect(lines.filter((l) => l.includes('cell-level mAP, fused (w = 0.5)'))).toHaveLength(2);
+    // the preset's training options reach the runs
+    expect(lines.some((l) => l.includes('warmup-cosine, pos_weight sqrt'))).toBe(true);
   });
 
   it('refuses a non-empty folder without --force', async () => {

@@ -84,6 +84,20 @@ describe('writeSynthDataset', () => {
     expect(openDataset(d).items).toHaveLength(2);
     expect(() => writeSynthDataset(d, { images: 0, force: true })).toThrow(/images must be a positive integer/);
     expect(() => writeSynthDataset(d, { images: 1, size: 8, force: true })).toThrow(/size must be an integer in 16\.\.8192/);
+    expect(() => writeSynthDataset(d, { images: 1, minCells: 5, maxCells: 4, force: true })).toThrow('synth: the cell count range 5..4 is not 1 <= min <= max');
+  });
+
+  it('draws each field\'s cell count from minCells..maxCells; the default range is 3..30 and writes what it always wrote', () => {
+    const few = join(tmp.dir, 'few');
+    writeSynthDataset(few, { images: 6, size: 160, seed: 11, minCells: 3, maxCells: 6 });
+    const counts = new Map<string, number>();
+    for (const r of readCsv(join(few, 'cells.csv')).rows) counts.set(r.cells[0], (counts.get(r.cells[0]) ?? 0) + 1);
+    expect(counts.size).toBe(6);
+    // a crowded draw can lose a cell to its neighbours, never gain one
+    for (const [id, n] of counts) expect(n >= 1 && n <= 6, `${id}: ${n} cells`).toBe(true);
+    const dflt = join(tmp.dir, 'default-range');
+    writeSynthDataset(dflt, { images: 6, size: 96, seed: 11, minCells: 3, maxCells: 30 });
+    sameBytes(a, dflt);
   });
 });
 

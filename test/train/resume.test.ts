@@ -60,6 +60,8 @@ describe('train --resume', () => {
       [['--size', '24'], '--size', /size 32, not 24/],
       [['--batch', '2'], '--batch', /batch 4, not 2/],
       [['--seed', '5'], '--seed', /seed 0, not 5/],
+      [['--schedule', 'warmup-cosine'], '--schedule', /schedule constant, not warmup-cosine/],
+      [['--pos-weight', 'sqrt'], '--pos-weight', /posWeight none, not sqrt/],
       [['--cache', join(dir, 'c')], '--cache', /cache false, not /],
       [['--data', dir], '--data', new RegExp(`data ${data}, not ${dir}`)],
     ];

@@ -77,6 +77,32 @@ describe('train', () => {
     expect(readMetricsCsv(stopped)[1].train.loss).toBeCloseTo(readMetricsCsv(straight)[1].train.loss, 5);
   });
 
+  it('warmup-cosine and pos_weight: the rate follows the step (metrics.csv), the weights are logged, and a stopped run resumes bitwise as if never stopped', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'hpa-sched-'));
+    const o = { schedule: 'warmup-cosine' as const, posWeight: 'sqrt' as const, lr: 2e-3 };
+    const straight = join(base, 'straight');
+    lines.length = 0;
+    await run({ options: options(straight, o) });
+    expect(lines.some((l) => /^pos_weight \(sqrt, from the 9 training images\): (\d+\.\d\d ){18}\d+\.\d\d$/.test(l))).toBe(true);
+    // 9 training images in batches of 4: 2 steps an epoch, 4 in all; 1 warm-up step, then the
+    // cosine over steps 1..3: an epoch's rate is its last step's, 2e-3 then 2e-3 * (1 + cos(2pi/3)) / 2.
+    const rates = readMetricsCsv(straight).map((r) => r.lr);
+    expect(rates[0]).toBeCloseTo(2e-3, 9);
+    expect(rates[1]).toBeCloseTo(0.5e-3, 9);
+    const stopped = join(base, 'stopped');
+    const first = await run({ options: options(stopped, o), onBatch: (epoch, batch) => epoch === 1 && batch === 1 && void process.emit('SIGINT') });
+    expect(first.stopped).toBe(true);
+    await run({ resume: stopped });
+    const a = await weights(join(straight, LAST));
+    const b = await weights(join(stopped, LAST));
+    const bytes = (f: Float32Array) => Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+    expect([...a].filter(([k, v]) => !bytes(v).equals(bytes(b.get(k)!))).map(([k]) => k)).toEqual([]);
+    // the validation loss is the weighted objective: not the plain run's
+    const plain = join(base, 'plain');
+    await run({ options: options(plain, { lr: 2e-3 }) });
+    expect(readMetricsCsv(plain)[0].val!.loss).not.toBeCloseTo(readMetricsCsv(straight)[0].val!.loss, 3);
+  });
+
   it('a non-finite loss stops the run naming the step, and keeps the last good checkpoint', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'hpa-nan-')), 'run');
     const err = await run({ options: options(out, { lr: 1e30, epochs: 3 }) }).catch((e: Error) => e);
