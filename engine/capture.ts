@@ -19,8 +19,9 @@ import { planMemory } from './memory-plan.js';
  * the eager path, so both paths give the same bits).
  */
 
-/** A command's reference to a buffer: one that existed before the capture, or a value made inside it. */
-type Ref = { ext: GPUBuffer } | { value: number };
+/** A command's reference to a buffer: one that existed before the capture (whole, or a range
+ * of it for a dispatch: a view into a flat buffer), or a value made inside it. */
+type Ref = { ext: GPUBuffer; offset?: number; size?: number } | { value: number };
 
 type Command =
   | { kind: 'dispatch'; key: string; pipeline: GPUComputePipeline; refs: Ref[]; uniform?: Uint8Array; perStep?: () => ArrayBuffer; workgroups: [number, number, number] }
@@ -73,6 +74,16 @@ class Recorder implements CommandSink, PoolObserver {
     return { value: id };
   }
 
+  /** A dispatch's binding: pooled values are bound whole (at their offset 0), a range of an external buffer keeps its range. */
+  private bindingRef(b: GPUBufferBinding, key: string): Ref {
+    const r = this.ref(b.buffer, key);
+    if ('value' in r) {
+      if (b.offset || b.size !== undefined) throw new Error(`${this.label}: kernel '${key}' binds a range of a pooled buffer`);
+      return r;
+    }
+    return b.offset || b.size !== undefined ? { ext: b.buffer, offset: b.offset, size: b.size } : r;
+  }
+
   acquired(buf: GPUBuffer): void {
     if (this.traceOnly) return;
     this.live.set(buf, this.values.length);
@@ -90,9 +101,9 @@ class Recorder implements CommandSink, PoolObserver {
     }
   }
 
-  dispatch(kernel: Kernel, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[]): void {
+  dispatch(kernel: Kernel, pipeline: GPUComputePipeline, bindings: readonly GPUBufferBinding[]): void {
     const uniform = kernel.uniforms ? new Uint8Array(kernel.uniforms.slice(0)) : undefined;
-    const refs = this.traceOnly ? [] : buffers.map((b) => this.ref(b, kernel.key));
+    const refs = this.traceOnly ? [] : bindings.map((b) => this.bindingRef(b, kernel.key));
     const perStep = this.pendingPerStep ?? undefined;
     this.pendingPerStep = null;
     if (perStep && !uniform) throw new Error(`${this.label}: kernel '${kernel.key}' has per-step uniforms but no uniforms`);
@@ -252,7 +263,7 @@ export class Program {
       this.pinned.push(rec.values[id].buffer);
     }
     const resolve = (r: Ref): { buffer: GPUBuffer; offset?: number; size?: number } =>
-      'ext' in r ? { buffer: r.ext } : (where.get(r.value) ?? { buffer: rec.values[r.value].buffer });
+      'ext' in r ? { buffer: r.ext, offset: r.offset, size: r.size } : (where.get(r.value) ?? { buffer: rec.values[r.value].buffer });
 
     // Uniforms: one buffer for the whole program, written once.
     const ualign = Math.max(16, device.limits.minUniformBufferOffsetAlignment);

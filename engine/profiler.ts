@@ -79,7 +79,7 @@ export class Profiler {
   }
 
   /** The timestamp writes for the pass that will hold this one dispatch. */
-  timestampWrites(kernel: Kernel, buffers: readonly GPUBuffer[]): GPUComputePassTimestampWrites {
+  timestampWrites(kernel: Kernel, bindings: readonly GPUBufferBinding[]): GPUComputePassTimestampWrites {
     if (this.used + 2 > this.sets.length * QUERIES_PER_SET) {
       this.sets.push(this.device.createQuerySet({ type: 'timestamp', count: QUERIES_PER_SET }));
     }
@@ -87,7 +87,7 @@ export class Profiler {
     const index = this.used - set * QUERIES_PER_SET;
     this.used += 2;
     const exactBytes = kernel.bytes !== undefined;
-    const bytes = kernel.bytes ?? buffers.reduce((a, b) => a + b.size, 0);
+    const bytes = kernel.bytes ?? bindings.reduce((a, b) => a + (b.size ?? b.buffer.size - (b.offset ?? 0)), 0);
     this.pending.push({ key: kernel.key, layer, flops: kernel.flops, bytes, exactBytes, set, index });
     return { querySet: this.sets[set], beginningOfPassWriteIndex: index, endOfPassWriteIndex: index + 1 };
   }

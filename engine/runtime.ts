@@ -23,7 +23,7 @@ const STAGING_KEEP_BYTES = 4 << 20;
 
 /** engine/capture.ts while a step is captured: sees every command as it is recorded. */
 export interface CommandSink {
-  dispatch(kernel: Kernel, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[]): void;
+  dispatch(kernel: Kernel, pipeline: GPUComputePipeline, bindings: readonly GPUBufferBinding[]): void;
   clear(buffer: GPUBuffer, offset: number, size: number): void;
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void;
   upload(buffer: GPUBuffer, data: ArrayBufferView, offset: number): void;
@@ -115,22 +115,23 @@ export class Runtime {
     return this.device.createBindGroup({ layout: this.pipeline(kernel).getBindGroupLayout(0), entries });
   }
 
-  /** Records one dispatch of `kernel` over `buffers` (bound 0..n-1, uniforms at n). */
-  dispatch(kernel: Kernel, buffers: GPUBuffer[]): void {
+  /** Records one dispatch of `kernel` over `bindings` (bound 0..n-1, uniforms at n): each a
+   * whole buffer or a range of one (Tensor.binding; a view into a flat buffer). */
+  dispatch(kernel: Kernel, bindings: readonly GPUBufferBinding[]): void {
     const pipeline = this.pipeline(kernel);
-    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    const entries: GPUBindGroupEntry[] = bindings.map((resource, binding) => ({ binding, resource }));
     if (kernel.uniforms) {
       const bytes = kernel.uniforms.byteLength;
       if (this.uniformUsed + bytes > UNIFORM_CAPACITY) this.flush();
       const offset = this.uniformUsed;
       this.uniformHost.set(new Uint8Array(kernel.uniforms), offset);
       this.uniformUsed += Math.ceil(bytes / this.uniformAlign) * this.uniformAlign;
-      entries.push({ binding: buffers.length, resource: { buffer: this.uniformBuffer, offset, size: bytes } });
+      entries.push({ binding: bindings.length, resource: { buffer: this.uniformBuffer, offset, size: bytes } });
     }
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     this.stats.bindGroups++;
-    this.capture?.dispatch(kernel, pipeline, buffers);
-    const pass = this.profiler ? this.timedPass(this.profiler.timestampWrites(kernel, buffers)) : this.computePass();
+    this.capture?.dispatch(kernel, pipeline, bindings);
+    const pass = this.profiler ? this.timedPass(this.profiler.timestampWrites(kernel, bindings)) : this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     const [x, y, z] = kernel.workgroups;

@@ -2,12 +2,24 @@ import { runtime } from './runtime.js';
 import { trackInScope } from './scope.js';
 import type { Node } from './autograd.js';
 
-/** A GPU buffer shared by tensors that view it (reshape); freed to the pool at zero refs. */
+/** What a storage that views part of a larger buffer hands its buffer back to (engine/optim/flat-buffer.ts). */
+export interface BufferOwner {
+  release(): void;
+}
+
+/**
+ * A GPU buffer, or a range of one, shared by tensors that view it (reshape); freed at zero
+ * refs: to the pool, or (a range of a flat buffer: `offset`, `owner`) to its owner.
+ */
 export class Storage {
   refs = 1;
   constructor(
     readonly buffer: GPUBuffer,
     readonly bytes: number,
+    /** Byte offset into `buffer` (0 for pooled storage; a multiple of minStorageBufferOffsetAlignment otherwise). */
+    readonly offset = 0,
+    /** Set for a range of a buffer the pool does not own; `bytes` is then the range bound for kernels. */
+    readonly owner: BufferOwner | null = null,
   ) {}
 
   retain(): this {
@@ -16,7 +28,14 @@ export class Storage {
   }
 
   release(): void {
-    if (--this.refs === 0) runtime().pool.release(this.buffer);
+    if (--this.refs !== 0) return;
+    if (this.owner) this.owner.release();
+    else runtime().pool.release(this.buffer);
+  }
+
+  /** How a kernel binds it: a pooled buffer whole (kernels see its bucket size, as always), a range at its offset. */
+  get binding(): GPUBufferBinding {
+    return this.owner ? { buffer: this.buffer, offset: this.offset, size: this.bytes } : { buffer: this.buffer };
   }
 }
 
@@ -67,8 +86,28 @@ export class Tensor {
     return this._storage;
   }
 
+  /** The underlying GPU buffer; its values start at `offset` (copies, uploads, reads must add it). */
   get buffer(): GPUBuffer {
     return this.storage.buffer;
+  }
+
+  /** Byte offset of the values in `buffer` (non-zero for a view into a flat buffer). */
+  get offset(): number {
+    return this.storage.offset;
+  }
+
+  /** What a dispatch binds for this tensor (engine/runtime.ts: buffer, offset, size). */
+  get binding(): GPUBufferBinding {
+    return this.storage.binding;
+  }
+
+  /** Moves this tensor onto other storage holding the same values (a parameter into an
+   * optimizer's flat buffer); its old storage is released. Views made of it before keep the old one. */
+  relocate(storage: Storage): void {
+    if (storage.bytes < this.size * 4) throw new Error(`relocate(): ${storage.bytes} bytes cannot hold ${this.describe()}`);
+    const old = this.storage;
+    this._storage = storage;
+    old.release();
   }
 
   describe(): string {
@@ -87,7 +126,7 @@ export class Tensor {
   }
 
   private async readData(): Promise<Float32Array> {
-    return new Float32Array(await runtime().read(this.buffer, this.size * 4));
+    return new Float32Array(await runtime().read(this.buffer, this.size * 4, this.offset));
   }
 
   /** The single value of a one-element tensor. */
@@ -99,7 +138,7 @@ export class Tensor {
   /** Overwrites every value from the host (loading weights into a live parameter). */
   write(values: Float32Array): void {
     if (values.length !== this.size) throw new Error(`write(): ${values.length} values for tensor ${this.describe()} (${this.size})`);
-    if (this.size) runtime().upload(this.buffer, values);
+    if (this.size) runtime().upload(this.buffer, values, this.offset);
   }
 
   /** Releases this tensor's hold on its buffer and on its tape node. Idempotent. */
@@ -120,7 +159,7 @@ export class Tensor {
 
 /** The values of many tensors with one wait for the GPU. */
 export async function readAll(tensors: readonly Tensor[]): Promise<Float32Array[]> {
-  const bufs = await runtime().readMany(tensors.map((t) => ({ buffer: t.buffer, bytes: t.size * 4 })));
+  const bufs = await runtime().readMany(tensors.map((t) => ({ buffer: t.buffer, bytes: t.size * 4, offset: t.offset })));
   return bufs.map((b) => new Float32Array(b));
 }
 
@@ -145,7 +184,7 @@ export function tensor(values: ArrayLike<number>, shape: Shape = [values.length]
 
 export function zeros(shape: Shape, name?: string): Tensor {
   const t = empty(shape, name);
-  runtime().clear(t.buffer, 0, Math.ceil(t.storage.bytes / 4) * 4);
+  runtime().clear(t.buffer, t.offset, Math.ceil(t.storage.bytes / 4) * 4);
   return t;
 }
 

@@ -43,7 +43,7 @@ export function declare(buffers: readonly (readonly [string, Access])[], type = 
 }
 
 /** Orders named buffers as a kernel binds them; the error names the op and the gap. */
-export function bindBuffers(op: string, kernel: BoundKernel, buffers: Record<string, GPUBuffer>): GPUBuffer[] {
+export function bindBuffers(op: string, kernel: BoundKernel, buffers: Record<string, GPUBufferBinding>): GPUBufferBinding[] {
   return kernel.bindings.map((name) => {
     const b = buffers[name];
     if (!b) throw new Error(`${op}: kernel ${kernel.key} binds '${name}', which was not supplied`);

@@ -57,7 +57,7 @@ function bnTargetThreads(): number {
 
 const SOFTWARE_THREADS = 2048;
 
-function dispatch(kernel: BoundKernel, buffers: Record<string, GPUBuffer>): void {
+function dispatch(kernel: BoundKernel, buffers: Record<string, GPUBufferBinding>): void {
   runtime().dispatch(kernel, bindBuffers(OP, kernel, buffers));
 }
 
@@ -97,18 +97,18 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean:
     const plan = bnPlan(M, L, bnTargetThreads());
     if (training) {
       const part = empty([plan.P, 2, C]);
-      dispatch(bnStatsPartialKernel(plan), { x: xb, part: part.buffer });
+      dispatch(bnStatsPartialKernel(plan), { x: xb, part: part.binding });
       dispatch(bnStatsFinalizeKernel(plan, momentum, eps), {
-        part: part.buffer,
+        part: part.binding,
         runningMean: bufferOf(OP, runningMean),
         runningVar: bufferOf(OP, runningVar),
-        stats: stats.buffer,
+        stats: stats.binding,
       });
       part.dispose();
     } else {
-      dispatch(bnEvalStatsKernel(L, eps), { runningMean: bufferOf(OP, runningMean), runningVar: bufferOf(OP, runningVar), stats: stats.buffer });
+      dispatch(bnEvalStatsKernel(L, eps), { runningMean: bufferOf(OP, runningMean), runningVar: bufferOf(OP, runningVar), stats: stats.binding });
     }
-    dispatch(bnApplyKernel(plan, swish), { x: xb, stats: stats.buffer, gamma: bufferOf(OP, gamma), beta: bufferOf(OP, beta), y: y.buffer });
+    dispatch(bnApplyKernel(plan, swish), { x: xb, stats: stats.binding, gamma: bufferOf(OP, gamma), beta: bufferOf(OP, beta), y: y.binding });
   }
   // The statistics of this forward pass are saved, not the running stats: those move on.
   record(OP, [x, gamma, beta], y, (gy, [xs, ss, gs, bs]) => bnBackward(xs, ss, gs, bs, gy, training, swish), [x, stats, gamma, beta]);
@@ -126,16 +126,16 @@ function bnBackward(x: Tensor, stats: Tensor, gamma: Tensor, beta: Tensor, gy: T
   const dbeta = empty([C]);
   if (x.size === 0) return [dx, dgamma, dbeta];
   const part = empty([plan.P, 2, C]);
-  const bufs: Record<string, GPUBuffer> = {
-    x: x.buffer,
+  const bufs: Record<string, GPUBufferBinding> = {
+    x: x.binding,
     dy: bufferOf(`${OP} backward`, gy),
-    stats: stats.buffer,
-    gamma: gamma.buffer,
-    beta: beta.buffer,
-    part: part.buffer,
-    dgamma: dgamma.buffer,
-    dbeta: dbeta.buffer,
-    dx: dx.buffer,
+    stats: stats.binding,
+    gamma: gamma.binding,
+    beta: beta.binding,
+    part: part.binding,
+    dgamma: dgamma.binding,
+    dbeta: dbeta.binding,
+    dx: dx.binding,
   };
   dispatch(bnGradPartialKernel(plan, swish), bufs);
   dispatch(bnGradFinalizeKernel(plan), bufs);

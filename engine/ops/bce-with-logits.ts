@@ -25,7 +25,7 @@ export function bceWithLogits(logits: Tensor, targets: Tensor, posWeight?: Tenso
   const withGrad = isGradEnabled() && (logits.requiresGrad || logits.node !== null);
   const loss = empty([]);
   const grad = withGrad ? empty(logits.shape) : null;
-  const buffers = [bufferOf(OP, logits), bufferOf(OP, targets), ...(posWeight ? [bufferOf(OP, posWeight)] : []), loss.buffer, ...(grad ? [grad.buffer] : [])];
+  const buffers = [bufferOf(OP, logits), bufferOf(OP, targets), ...(posWeight ? [bufferOf(OP, posWeight)] : []), loss.binding, ...(grad ? [grad.binding] : [])];
   runtime().dispatch(bceWithLogitsKernel(logits.size, C, !!posWeight, withGrad), buffers);
   if (!grad) return loss;
   record(OP, [logits], loss, (gy, [g]) => [mul(g, gy)], [grad]);

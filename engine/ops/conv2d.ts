@@ -93,13 +93,13 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
 
 function conv2dGradInput(d: ConvDims, gy: Tensor, w: Tensor): Tensor {
   const dx = empty([d.N, d.H, d.W, d.Cin]);
-  runtime().dispatch(conv2dGradInputKernel(d), [bufferOf('conv2d backward', gy), bufferOf('conv2d backward', w), dx.buffer]);
+  runtime().dispatch(conv2dGradInputKernel(d), [bufferOf('conv2d backward', gy), bufferOf('conv2d backward', w), dx.binding]);
   return dx;
 }
 
 function conv2dGradWeight(d: ConvDims, x: Tensor, gy: Tensor, wShape: Shape): Tensor {
   const split = splitRows(d.N * d.OH, conv2dGradWeightThreadsPerChunk(d), gradWeightTargetThreads());
   const partial = empty([split.chunks, ...wShape]);
-  runtime().dispatch(conv2dGradWeightKernel(d, split), [bufferOf('conv2d backward', x), bufferOf('conv2d backward', gy), partial.buffer]);
+  runtime().dispatch(conv2dGradWeightKernel(d, split), [bufferOf('conv2d backward', x), bufferOf('conv2d backward', gy), partial.binding]);
   return sumPartials(partial, split, wShape);
 }

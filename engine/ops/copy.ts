@@ -8,7 +8,8 @@ import { sameShape } from './shape.js';
 /** A copy with its own buffer. */
 export function clone(x: Tensor): Tensor {
   const y = empty(x.shape);
-  if (x.size) runtime().copy(bufferOf('clone', x), 0, y.buffer, 0, x.size * 4);
+  const src = bufferOf('clone', x);
+  if (x.size) runtime().copy(src.buffer, src.offset ?? 0, y.buffer, 0, x.size * 4);
   return record('clone', [x], y, (g) => [g]);
 }
 
@@ -21,5 +22,7 @@ export function addInPlace(acc: Tensor, g: Tensor): void {
 /** Overwrites dst with src's values (same size); no tape. */
 export function assign(dst: Tensor, src: Tensor): void {
   if (dst.size !== src.size) throw new Error(`assign: sizes of ${dst.describe()} and ${src.describe()} differ`);
-  if (dst.size) runtime().copy(bufferOf('assign', src), 0, bufferOf('assign', dst), 0, dst.size * 4);
+  const from = bufferOf('assign', src);
+  const to = bufferOf('assign', dst);
+  if (dst.size) runtime().copy(from.buffer, from.offset ?? 0, to.buffer, to.offset ?? 0, dst.size * 4);
 }

@@ -122,7 +122,7 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, opts: DepthwiseConv2dOptio
 function depthwiseGradInput(d: DepthwiseDims, gy: Tensor, w: Tensor): Tensor {
   const dx = empty([d.N, d.H, d.W, d.C]);
   const op = 'depthwiseConv2d backward';
-  runtime().dispatch(depthwiseGradInputKernel(d, chosenBlocks().gradInput ?? depthwiseGradInputBlock(d)), [bufferOf(op, gy), bufferOf(op, w), dx.buffer]);
+  runtime().dispatch(depthwiseGradInputKernel(d, chosenBlocks().gradInput ?? depthwiseGradInputBlock(d)), [bufferOf(op, gy), bufferOf(op, w), dx.binding]);
   return dx;
 }
 
@@ -131,6 +131,6 @@ function depthwiseGradWeight(d: DepthwiseDims, x: Tensor, gy: Tensor, wShape: Sh
   const split = splitRows(d.N * d.OH, depthwiseGradWeightThreadsPerChunk(d, block), gradWeightTargetThreads());
   const partial = empty([split.chunks, ...wShape]);
   const op = 'depthwiseConv2d backward';
-  runtime().dispatch(depthwiseGradWeightKernel(d, split, block), [bufferOf(op, x), bufferOf(op, gy), partial.buffer]);
+  runtime().dispatch(depthwiseGradWeightKernel(d, split, block), [bufferOf(op, x), bufferOf(op, gy), partial.binding]);
   return sumPartials(partial, split, wShape);
 }

@@ -15,7 +15,7 @@ function drop(op: string, x: Tensor, p: number, rng: Rng, per: number): Tensor {
   const run = (name: string, t: Tensor): Tensor => {
     if (!table) return launch(name, dropKernel(t.size, per, seed, p), [t], t.shape);
     const y = empty(t.shape);
-    if (y.size) runtime().dispatch(dropKernel(t.size, per, { slot: table.slot }, p), [bufferOf(name, t), table.buffer, y.buffer]);
+    if (y.size) runtime().dispatch(dropKernel(t.size, per, { slot: table.slot }, p), [bufferOf(name, t), { buffer: table.buffer }, y.binding]);
     return y;
   };
   return record(op, [x], run(op, x), (g) => [run(`${op} backward`, g)]);

@@ -12,7 +12,7 @@ function unary(op: UnaryOp, x: Tensor, p = 0): Tensor {
 
 function unaryGrad(op: UnaryOp, x: Tensor, y: Tensor, g: Tensor, p: number): Tensor {
   const gx = empty(x.shape);
-  runtime().dispatch(unaryGradKernel(op, x.size, p), [bufferOf(op, x), bufferOf(op, y), bufferOf(op, g), gx.buffer]);
+  runtime().dispatch(unaryGradKernel(op, x.size, p), [bufferOf(op, x), bufferOf(op, y), bufferOf(op, g), gx.binding]);
   return gx;
 }
 
@@ -36,7 +36,7 @@ export const powScalar = (x: Tensor, s: number) => unary('powScalar', x, s);
 /** A new tensor filled with one value (no gradient). */
 export function full(shape: Shape, value: number): Tensor {
   const t = empty(shape);
-  if (t.size) runtime().dispatch(fillKernel(t.size, value), [t.buffer]);
+  if (t.size) runtime().dispatch(fillKernel(t.size, value), [t.binding]);
   return t;
 }
 

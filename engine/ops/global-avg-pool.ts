@@ -21,7 +21,7 @@ export function globalAvgPool(x: Tensor): Tensor {
   const y = empty([N, C]);
   if (y.size) {
     const k = globalAvgPoolKernel(L, N, H * W);
-    runtime().dispatch(k, bindBuffers(OP, k, { x: bufferOf(OP, x), y: y.buffer }));
+    runtime().dispatch(k, bindBuffers(OP, k, { x: bufferOf(OP, x), y: y.binding }));
   }
   return record(OP, [x], y, (gy) => [globalAvgPoolGrad(gy, x.shape)]);
 }
@@ -32,7 +32,7 @@ export function globalAvgPoolGrad(dy: Tensor, xShape: readonly number[], into?: 
   const dx = into ?? empty(xShape);
   if (dx.size) {
     const k = globalAvgPoolGradKernel(channelLayout(C), N, H * W, !!into);
-    runtime().dispatch(k, bindBuffers(`${OP} backward`, k, { dy: bufferOf(`${OP} backward`, dy), dx: dx.buffer }));
+    runtime().dispatch(k, bindBuffers(`${OP} backward`, k, { dy: bufferOf(`${OP} backward`, dy), dx: dx.binding }));
   }
   return dx;
 }

@@ -68,7 +68,7 @@ function seBackward(gy: Tensor, x: Tensor, pooled: Tensor, z: Tensor, a: Tensor,
   const dlogit = empty([N, C]);
   const k = seGateGradKernel(L, N, H * W);
   const where = `${OP} backward`;
-  runtime().dispatch(k, bindBuffers(where, k, { x: x.buffer, dy: bufferOf(where, gy), gate: gate.buffer, dx: dx.buffer, dlogit: dlogit.buffer }));
+  runtime().dispatch(k, bindBuffers(where, k, { x: x.binding, dy: bufferOf(where, gy), gate: gate.binding, dx: dx.binding, dlogit: dlogit.binding }));
   const dw2 = matmul(a, dlogit, { transposeA: true });
   const db2 = sum(dlogit, 0);
   const da = matmul(dlogit, w2, { transposeB: true });

@@ -48,8 +48,8 @@ export class Adam extends Optimizer {
     // A compiled step's replay recomputes the step count, lr and bias corrections on the host.
     perStepUniforms(() => adamUniforms(p.size, at(this.advance(name))));
     const k = adamKernel(p.size, this.decoupled, at(step), !!guard);
-    const bufs = [p.buffer, g.buffer, this.buffer(name, 'exp_avg').buffer, this.buffer(name, 'exp_avg_sq').buffer];
-    if (guard) bufs.push(guard.buffer);
+    const bufs = [p.binding, g.binding, this.buffer(name, 'exp_avg').binding, this.buffer(name, 'exp_avg_sq').binding];
+    if (guard) bufs.push(guard.binding);
     runtime().dispatch(k, bufs);
   }
 }

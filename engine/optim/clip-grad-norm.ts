@@ -15,8 +15,8 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor
   const rt = runtime();
   const { partial, grads } = sumSquaresPartials(params);
   const out = empty([2]);
-  rt.dispatch(clipCoefKernel(partial.size, maxNorm), [partial.buffer, out.buffer]);
-  for (const g of grads) rt.dispatch(scaleByCoefKernel(g.size), [g.buffer, out.buffer]);
+  rt.dispatch(clipCoefKernel(partial.size, maxNorm), [partial.binding, out.binding]);
+  for (const g of grads) rt.dispatch(scaleByCoefKernel(g.size), [g.binding, out.binding]);
   partial.dispose();
   const total = empty([]);
   rt.copy(out.buffer, 0, total.buffer, 0, 4);
@@ -34,7 +34,7 @@ export function sumSquaresPartials(params: readonly Tensor[]): { partial: Tensor
   if (!grads.length) rt.clear(partial.buffer, 0, 4);
   let base = 0;
   grads.forEach((g, i) => {
-    rt.dispatch(sumSquaresKernel(g.size, base), [g.buffer, partial.buffer]);
+    rt.dispatch(sumSquaresKernel(g.size, base), [g.binding, partial.binding]);
     base += counts[i];
   });
   return { partial, grads };

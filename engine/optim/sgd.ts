@@ -39,9 +39,9 @@ export class SGD extends Optimizer {
     const at = (step: number): SgdStepParams => ({ lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov, first: step === 1 });
     perStepUniforms(() => sgdUniforms(p.size, at(this.advance(name))));
     const k = sgdKernel(p.size, at(step), !!guard);
-    const bufs = [p.buffer, g.buffer];
-    if (this.momentum !== 0) bufs.push(this.buffer(name, 'momentum_buffer').buffer);
-    if (guard) bufs.push(guard.buffer);
+    const bufs = [p.binding, g.binding];
+    if (this.momentum !== 0) bufs.push(this.buffer(name, 'momentum_buffer').binding);
+    if (guard) bufs.push(guard.binding);
     runtime().dispatch(k, bufs);
   }
 }

@@ -22,7 +22,7 @@ export class StepGuard {
     if (loss.size !== 1) throw new Error(`StepGuard: the loss must be a scalar, got ${loss.describe()}`);
     const { partial } = sumSquaresPartials(params);
     const rt = runtime();
-    rt.dispatch(stepGuardKernel(partial.size), [loss.buffer, partial.buffer, this.flag.buffer]);
+    rt.dispatch(stepGuardKernel(partial.size), [loss.binding, partial.binding, this.flag.binding]);
     partial.dispose();
   }
 
@@ -32,7 +32,7 @@ export class StepGuard {
   }
 
   reset(): void {
-    runtime().upload(this.flag.buffer, Float32Array.of(1));
+    runtime().upload(this.flag.buffer, Float32Array.of(1), this.flag.offset);
   }
 
   dispose(): void {
