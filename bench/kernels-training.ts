@@ -191,21 +191,27 @@ function optimizerCases(): TrainingCase[] {
       return { run: o.step, dispose: () => (o.dispose?.(), ps.forEach((p) => p.dispose())) };
     },
   });
-  const adamw = (ps: E.Tensor[]) => {
-    const o = new E.AdamW(ps, { lr: 1e-3 });
+  // Default: the multi-tensor path (flat buffers, one dispatch); `perTensor`: one kernel per tensor.
+  const adamw = (perTensor: boolean) => (ps: E.Tensor[]) => {
+    const o = new E.AdamW(ps, { lr: 1e-3, flat: !perTensor });
     return { step: () => o.step(), dispose: () => o.dispose() };
   };
-  const sgd = (ps: E.Tensor[]) => {
-    const o = new E.SGD(ps, { lr: 1e-2, momentum: 0.9 });
+  const sgd = (perTensor: boolean) => (ps: E.Tensor[]) => {
+    const o = new E.SGD(ps, { lr: 1e-2, momentum: 0.9, flat: !perTensor });
     return { step: () => o.step(), dispose: () => o.dispose() };
   };
-  const clip = (ps: E.Tensor[]) => ({ step: () => E.clipGradNorm(ps, 1e9).dispose() });
+  // Clipping and the guard take the flat path for the parameters of a flat optimizer.
+  const clip = (perTensor: boolean) => (ps: E.Tensor[]) => {
+    const o = new E.SGD(ps, { lr: 0, flat: !perTensor });
+    return { step: () => E.clipGradNorm(ps, 1e9).dispose(), dispose: () => o.dispose() };
+  };
   // The training step's non-finite guard: reads every gradient once; the guarded AdamW
   // also reads its flag (the update itself is unchanged while the flag is 1).
-  const guard = (ps: E.Tensor[]) => {
+  const guard = (perTensor: boolean) => (ps: E.Tensor[]) => {
+    const o = new E.SGD(ps, { lr: 0, flat: !perTensor });
     const g = new E.StepGuard();
     const loss = randomTensor([1], 3);
-    return { step: () => g.check(loss, ps), dispose: () => (g.dispose(), loss.dispose()) };
+    return { step: () => g.check(loss, ps), dispose: () => (g.dispose(), loss.dispose(), o.dispose()) };
   };
   const guardedAdamw = (ps: E.Tensor[]) => {
     const o = new E.AdamW(ps, { lr: 1e-3 });
@@ -213,12 +219,16 @@ function optimizerCases(): TrainingCase[] {
     return { step: () => o.step(g.flag), dispose: () => (o.dispose(), g.dispose()) };
   };
   return [
-    opt('AdamW step', 7, adamw, true),
-    opt('AdamW step', 7, adamw, false),
+    opt('AdamW step', 7, adamw(false), true),
+    opt('AdamW step', 7, adamw(false), false),
+    opt('AdamW step, per tensor', 7, adamw(true), false),
     opt('AdamW step, guarded', 7, guardedAdamw, false),
-    opt('stepGuard check', 1, guard, false),
-    opt('SGD momentum step', 5, sgd, false),
-    opt('clipGradNorm', 3, clip, false),
+    opt('stepGuard check', 1, guard(false), false),
+    opt('stepGuard check, per tensor', 1, guard(true), false),
+    opt('SGD momentum step', 5, sgd(false), false),
+    opt('SGD momentum step, per tensor', 5, sgd(true), false),
+    opt('clipGradNorm', 3, clip(false), false),
+    opt('clipGradNorm, per tensor', 3, clip(true), false),
   ];
 }
 

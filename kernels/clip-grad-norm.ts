@@ -39,6 +39,58 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   return { key: `sumSquares:${f.vec4}:${groups}`, code, workgroups: [groups, 1, 1], uniforms };
 }
 
+/** One row of sumSquaresFlatKernel's table per workgroup: the gradient's element offset in
+ * the flat buffer, its count in the units sumSquaresKernel reads (vec4s or floats), the
+ * workgroup's index among that gradient's groups, and groups | vec4 << 8. */
+export function sumSquaresTable(grads: readonly { offset: number; size: number }[]): Uint32Array {
+  const rows: number[] = [];
+  for (const g of grads) {
+    const f = optimFrame(g.size);
+    const groups = sumSquaresGroups(g.size);
+    for (let w = 0; w < groups; w++) rows.push(g.offset, f.count, w, groups | ((f.vec4 ? 1 : 0) << 8));
+  }
+  return Uint32Array.from(rows);
+}
+
+/**
+ * sumSquaresKernel for many gradients of one flat buffer in one dispatch: workgroup w does
+ * what workgroup TAB[w].z of that gradient's own dispatch did (the same elements, in the
+ * same order, vec4 where it read vec4s) and writes PART[w], so the partials, and the norm
+ * and the guard built on them, keep their bits. Bindings: flat grads, table (vec4u rows,
+ * sumSquaresTable), partial (rw).
+ */
+export function sumSquaresFlatKernel(workgroups: number): Kernel {
+  const x = Math.min(workgroups, 65535);
+  const code = `@group(0) @binding(0) var<storage, read> G: array<f32>;
+@group(0) @binding(1) var<storage, read> TAB: array<vec4u>;
+@group(0) @binding(2) var<storage, read_write> PART: array<f32>;
+var<workgroup> red: array<f32, ${WG}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let w = wid.x + wid.y * ${x}u;
+  if (w >= ${workgroups}u) { return; }
+  let e = TAB[w];
+  let stride = (e.w & 0xffu) * ${WG}u;
+  var acc = 0.0;
+  if ((e.w >> 8u) != 0u) {
+    for (var i = e.z * ${WG}u + lid; i < e.y; i += stride) {
+      let b = e.x + 4u * i;
+      let g = vec4f(G[b], G[b + 1u], G[b + 2u], G[b + 3u]);
+      acc += dot(g, g);
+    }
+  } else {
+    for (var i = e.z * ${WG}u + lid; i < e.y; i += stride) {
+      let g = G[e.x + i];
+      acc += g * g;
+    }
+  }
+  red[lid] = acc;
+  ${treeReduce('red', 'lid', 'lid', WG, 1)}
+  if (lid == 0u) { PART[w] = red[0]; }
+}`;
+  return { key: `sumSquaresFlat:${workgroups}`, code, workgroups: [x, Math.ceil(workgroups / x), 1] };
+}
+
 /** WGSL: one workgroup's `main` opening, which sums PART[0..count) into red[0] (read it
  * under `lid == 0u`); the squared norm behind clipping and the step guard. */
 export function sumPartialsMain(count: number): string {

@@ -2,6 +2,8 @@ import { noGrad } from '../autograd.js';
 import { assign } from '../ops/copy.js';
 import { shapeStr, zeros, type Tensor } from '../tensor.js';
 import { keep } from '../scope.js';
+import { FlatBuffer } from '../flat-buffer.js';
+import { FlatParams } from './flat-params.js';
 
 /** Parameters by name (checkpoint keys), or a list (named by Tensor.name, else by index). */
 export type Params = Record<string, Tensor> | readonly Tensor[];
@@ -17,15 +19,27 @@ export interface OptimizerState {
   steps: Record<string, number>;
 }
 
+/**
+ * The parameters, gradients and state live in flat buffers (engine/optim/flat-params.ts)
+ * unless `flat` is false, so a step is one dispatch over all of them instead of one per
+ * parameter; each tensor is a view of its segment, so names, shapes and checkpoints are
+ * unchanged. A step where some parameter has no gradient, or the parameters' step counts
+ * differ (PyTorch skips a parameter without a gradient and does not count its step), runs
+ * the per-tensor kernels over those views instead: same math, same bits.
+ */
 export abstract class Optimizer {
   readonly params: readonly (readonly [string, Tensor])[];
   protected readonly buffers = new Map<string, Tensor>();
   protected readonly steps = new Map<string, number>();
+  /** The flat layout, or null for the per-tensor path. */
+  protected readonly flat: FlatParams | null = null;
+  protected readonly flatState = new Map<string, FlatBuffer>();
 
   constructor(
     protected readonly op: string,
     params: Params,
     bufferNames: readonly string[],
+    flat = true,
   ) {
     const entries: [string, Tensor][] = Array.isArray(params)
       ? (params as readonly Tensor[]).map((t, i) => [t.name ?? String(i), t])
@@ -36,18 +50,29 @@ export abstract class Optimizer {
       if (!t.requiresGrad) throw new Error(`${op}: parameter '${name}' ${t.describe()} does not require grad`);
       seen.add(name);
       this.steps.set(name, 0);
-      // State is allocated up front so a training step reaches a steady buffer pool at once.
-      for (const b of bufferNames) this.buffers.set(`${name}.${b}`, keep(zeros(t.shape)));
     }
     this.params = entries;
+    this.flat = flat ? FlatParams.create(entries.map(([, t]) => t)) : null;
+    const f = this.flat;
+    if (f) for (const b of bufferNames) this.flatState.set(b, new FlatBuffer(f.layout, `${op} ${b}`));
+    // State is allocated up front so a training step reaches a steady buffer pool at once.
+    entries.forEach(([name, t], i) => {
+      for (const b of bufferNames) this.buffers.set(`${name}.${b}`, keep(f ? this.flatState.get(b)!.view(i, t.shape) : zeros(t.shape)));
+    });
   }
 
-  /** One update of every parameter that has a gradient: one kernel dispatch each. With a
-   * `guard` (StepGuard.flag), the kernels read its flag on the GPU and leave parameters and
-   * state untouched where it is 0; the step counts advance either way (a guarded run that
-   * trips stops without saving). */
+  /** Whether the parameters, gradients and state live in flat buffers (one dispatch per step). */
+  get isFlat(): boolean {
+    return this.flat !== null;
+  }
+
+  /** One update of every parameter that has a gradient: one dispatch over the flat buffers,
+   * else one per parameter. With a `guard` (StepGuard.flag), the kernels read its flag on
+   * the GPU and leave parameters and state untouched where it is 0; the step counts
+   * advance either way (a guarded run that trips stops without saving). */
   step(guard?: Tensor): void {
     noGrad(() => {
+      if (this.flat && this.flatStep(this.flat, guard)) return;
       for (const [name, p] of this.params) {
         if (!p.grad) continue;
         if (p.grad.size !== p.size) throw new Error(`${this.op}: gradient ${p.grad.describe()} of '${name}' does not match ${p.describe()}`);
@@ -55,6 +80,28 @@ export abstract class Optimizer {
       }
     });
   }
+
+  /** The flat update, when every parameter has a gradient and all share one step count. */
+  private flatStep(f: FlatParams, guard?: Tensor): boolean {
+    if (!f.intact()) return false;
+    const first = this.steps.get(this.params[0][0]);
+    for (const [name, p] of this.params) {
+      if (!p.grad || this.steps.get(name) !== first) return false;
+      if (p.grad.size !== p.size) throw new Error(`${this.op}: gradient ${p.grad.describe()} of '${name}' does not match ${p.describe()}`);
+    }
+    f.gather(this.params.map(([, p]) => p));
+    this.updateFlat(f, this.advanceAll(), guard);
+    return true;
+  }
+
+  /** Counts one more step of every parameter (the flat path: their counts are equal) and returns it; a replay calls it too. */
+  protected advanceAll(): number {
+    for (const [name, n] of this.steps) this.steps.set(name, n + 1);
+    return this.steps.get(this.params[0][0])!;
+  }
+
+  /** One dispatch over the flat buffers (parameters f.P, gradients f.G, state flatState). */
+  protected abstract updateFlat(f: FlatParams, step: number, guard?: Tensor): void;
 
   /** Counts one more step of a parameter; a compiled step's replay calls it too (engine/capture.ts). */
   protected advance(name: string): number {
@@ -100,5 +147,8 @@ export abstract class Optimizer {
   dispose(): void {
     for (const t of this.buffers.values()) t.dispose();
     this.buffers.clear();
+    for (const b of this.flatState.values()) b.release();
+    this.flatState.clear();
+    this.flat?.dispose();
   }
 }

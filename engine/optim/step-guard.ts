@@ -9,7 +9,8 @@ import { stepGuardKernel } from '../../kernels/step-guard.js';
  * every gradient are finite" into `flag` ([1], 1 = fine) without a host read; pass `flag`
  * to Optimizer.step, whose kernels then skip the update once it is 0. The flag stays 0 for
  * good once it trips (until `reset`), so the host can read it a step late and still find
- * the weights as they were before the bad step.
+ * the weights as they were before the bad step. For a flat optimizer's parameters the
+ * check is two dispatches (clip-grad-norm's partials over the flat gradients, then the flag).
  */
 export class StepGuard {
   readonly flag: Tensor;

@@ -23,10 +23,11 @@ function batches(seed: number, count: number) {
 }
 
 /** Every number a run leaves behind: losses, probabilities, weights and BN statistics, Adam's moments and step counts, the dropout generator. */
-async function train(eager: boolean, steps: number) {
+async function train(eager: boolean, steps: number, flat = true) {
   const model = new EfficientNet(config(), 7);
   expect(model.config.blocks.some((b) => b.stochasticDepthProb > 0)).toBe(true);
-  const opt = new E.Adam(Object.fromEntries(model.namedParameters()), { lr: 3e-3 });
+  const opt = new E.Adam(Object.fromEntries(model.namedParameters()), { lr: 3e-3, flat });
+  expect(opt.isFlat).toBe(flat);
   const lines: string[] = [];
   const step = new TrainStep(model, opt, { eager, log: (l) => lines.push(l) });
   const rt = E.runtime();
@@ -41,11 +42,12 @@ async function train(eager: boolean, steps: number) {
     if (i === 1) afterCapture = { bindGroups: rt.stats.bindGroups, created: rt.pool.created + rt.stats.stagingBuffers };
   }
   const created = { bindGroups: rt.stats.bindGroups - afterCapture.bindGroups, buffers: rt.pool.created + rt.stats.stagingBuffers - afterCapture.created }; // pool and read-back buffers
+  const dispatches = step.program?.dispatches;
   const named = model.namedTensors();
   const values = await E.readAll(named.map(([, t]) => t));
   const state = opt.state();
   const moments = await E.readAll(Object.values(state.tensors));
-  const out = { losses, probs, tensors: new Map(named.map(([k], i) => [k, values[i]])), moments, steps: state.steps, rng: [...model.rng.state], counts: step.counts, created, lines };
+  const out = { losses, probs, tensors: new Map(named.map(([k], i) => [k, values[i]])), moments, steps: state.steps, rng: [...model.rng.state], counts: step.counts, created, lines, dispatches, params: opt.params.length };
   step.dispose();
   opt.dispose();
   model.dispose();
@@ -73,6 +75,21 @@ describe('compiled training steps', () => {
     expect(Object.values(compiled.steps).every((s) => s === 6)).toBe(true);
     expect(compiled.rng).toEqual(eager.rng);
     expect(compiled.lines).toEqual([]);
+  });
+
+  it('flat Adam (parameters, gradients and moments in flat buffers) gives the per-tensor bits, and its compiled step has a handful of optimizer dispatches', async () => {
+    const per = await train(true, 3, false);
+    const flat = await train(true, 3, true);
+    expect(flat.losses).toEqual(per.losses);
+    const differ = [...per.tensors].filter(([k, v]) => !bytes(v).equals(bytes(flat.tensors.get(k)!))).map(([k]) => k);
+    expect(differ).toEqual([]);
+    flat.moments.forEach((m, i) => expect(bytes(m).equals(bytes(per.moments[i]))).toBe(true));
+    expect(flat.steps).toEqual(per.steps);
+    const compiledFlat = await train(false, 3, true);
+    const compiledPer = await train(false, 3, false);
+    expect(compiledFlat.losses).toEqual(per.losses);
+    // Per tensor: Adam and the guard's sum of squares, one dispatch each per parameter; flat: one each.
+    expect(compiledPer.dispatches! - compiledFlat.dispatches!).toBe(2 * (per.params - 1));
   });
 
   it('loading a checkpoint into the live model after the capture is seen: values written in place replay, a replaced generator recaptures', async () => {
