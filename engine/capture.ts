@@ -5,6 +5,7 @@ import type { Rng } from './random.js';
 import type { PoolObserver } from './buffer-pool.js';
 import type { Kernel } from '../kernels/kernel.js';
 import { planMemory } from './memory-plan.js';
+import { isFlatBuffer, SEGMENT_ALIGN } from './flat-buffer.js';
 
 /**
  * Compiled steps: run a step function once under capture, keep its program (pipelines,
@@ -24,7 +25,7 @@ import { planMemory } from './memory-plan.js';
 type Ref = { ext: GPUBuffer; offset?: number; size?: number } | { value: number };
 
 type Command =
-  | { kind: 'dispatch'; key: string; pipeline: GPUComputePipeline; refs: Ref[]; uniform?: Uint8Array; perStep?: () => ArrayBuffer; workgroups: [number, number, number] }
+  | { kind: 'dispatch'; key: string; pipeline: GPUComputePipeline; refs: Ref[]; writable: readonly boolean[]; uniform?: Uint8Array; perStep?: () => ArrayBuffer; workgroups: [number, number, number] }
   | { kind: 'clear'; ref: Ref; offset: number; size: number }
   | { kind: 'copy'; src: Ref; srcOffset: number; dst: Ref; dstOffset: number; bytes: number };
 
@@ -107,7 +108,8 @@ class Recorder implements CommandSink, PoolObserver {
     const perStep = this.pendingPerStep ?? undefined;
     this.pendingPerStep = null;
     if (perStep && !uniform) throw new Error(`${this.label}: kernel '${kernel.key}' has per-step uniforms but no uniforms`);
-    this.commands.push({ kind: 'dispatch', key: kernel.key, pipeline, refs, uniform, perStep, workgroups: [...kernel.workgroups] });
+    const writable = this.traceOnly ? [] : writableBindings(kernel);
+    this.commands.push({ kind: 'dispatch', key: kernel.key, pipeline, refs, writable, uniform, perStep, workgroups: [...kernel.workgroups] });
   }
 
   clear(buffer: GPUBuffer, offset: number, size: number): void {
@@ -155,6 +157,19 @@ class Recorder implements CommandSink, PoolObserver {
   escaping(): number[] {
     return [...this.live.values()];
   }
+}
+
+const writableCache = new Map<string, boolean[]>();
+
+/** Which bindings a kernel declares read_write (its WGSL; kernels of one key share their declarations). */
+function writableBindings(kernel: Kernel): boolean[] {
+  let w = writableCache.get(kernel.key);
+  if (!w) {
+    w = [];
+    for (const m of kernel.code.matchAll(/@binding\((\d+)\)\s*var<storage,\s*(read_write|read)\s*>/g)) w[Number(m[1])] = m[2] === 'read_write';
+    writableCache.set(kernel.key, w);
+  }
+  return w;
 }
 
 /** The pool's one observer: feeds the active recorder, and marks programs whose buffers were released. */
@@ -225,6 +240,84 @@ export interface ProgramMemory {
   escaping: number;
   /** Buffers made before the capture that the step reads or writes (parameters, inputs, optimizer state). */
   external: number;
+  /** Copies into flat buffers dropped because their source was placed at the destination (elideCopies). */
+  elidedCopies: number;
+}
+
+/**
+ * Copies a replay need not make: a value made inside the step whose last use copies it
+ * whole into a segment of a flat buffer (a gradient gathered into an optimizer's flat
+ * gradients) is placed at that segment instead, so the kernels that produced it write it
+ * there. Only where that is invisible: the segment's offset suits a storage binding, no
+ * other command touches its segment while the value lives, no dispatch would bind the
+ * buffer both read-only and writable (WebGPU refuses that mix; several writable bindings
+ * of one buffer are allowed), and
+ * every copy and clear of the value fits the padded segment. Values are bound at the
+ * segment's padded size (engine/flat-buffer.ts), within which kernels only ever write
+ * their own elements.
+ */
+function elideCopies(rec: Recorder, bindAlign: number): { at: Map<number, { buffer: GPUBuffer; offset: number; size: number }>; copies: Set<number> } {
+  const at = new Map<number, { buffer: GPUBuffer; offset: number; size: number }>();
+  const copies = new Set<number>();
+  const cmds = rec.commands;
+  // Each external flat buffer's byte ranges that commands touch: [command, from, to).
+  const touches = new Map<GPUBuffer, [number, number, number][]>();
+  const touch = (r: Ref, i: number, from: number, to: number) => {
+    if ('ext' in r && isFlatBuffer(r.ext)) (touches.get(r.ext) ?? touches.set(r.ext, []).get(r.ext)!).push([i, from, to]);
+  };
+  cmds.forEach((c, i) => {
+    if (c.kind === 'dispatch') for (const r of c.refs) touch(r, i, 'ext' in r ? (r.offset ?? 0) : 0, 'ext' in r && r.size !== undefined ? (r.offset ?? 0) + r.size : Infinity);
+    else if (c.kind === 'clear') touch(c.ref, i, c.offset, c.offset + c.size);
+    else {
+      touch(c.src, i, c.srcOffset, c.srcOffset + c.bytes);
+      touch(c.dst, i, c.dstOffset, c.dstOffset + c.bytes);
+    }
+  });
+  const candidates = new Map<number, { ci: number; buffer: GPUBuffer; offset: number; size: number }>();
+  cmds.forEach((c, ci) => {
+    if (c.kind !== 'copy' || !('value' in c.src) || !('ext' in c.dst) || !isFlatBuffer(c.dst.ext)) return;
+    const id = c.src.value;
+    const v = rec.values[id];
+    if (!v.released || v.last !== ci || c.srcOffset !== 0 || c.dstOffset % Math.max(bindAlign, SEGMENT_ALIGN) !== 0 || candidates.has(id)) return;
+    const size = Math.ceil(c.bytes / SEGMENT_ALIGN) * SEGMENT_ALIGN;
+    if (c.dstOffset + size > c.dst.ext.size) return;
+    // Nothing else touches its segment while the value lives (other segments may be written meanwhile).
+    const end = c.dstOffset + size;
+    if (touches.get(c.dst.ext)!.some(([i, from, to]) => i >= v.first && i < ci && from < end && to > c.dstOffset)) return;
+    candidates.set(id, { ci, buffer: c.dst.ext, offset: c.dstOffset, size });
+  });
+  // Every copy and clear of a candidate must fit its segment.
+  for (const c of cmds) {
+    if (c.kind === 'clear' && 'value' in c.ref) {
+      const k = candidates.get(c.ref.value);
+      if (k && c.offset + c.size > k.size) candidates.delete(c.ref.value);
+    } else if (c.kind === 'copy') {
+      for (const [r, off] of [[c.src, c.srcOffset], [c.dst, c.dstOffset]] as const) {
+        const k = 'value' in r ? candidates.get(r.value) : undefined;
+        if (k && off + c.bytes > k.size) candidates.delete((r as { value: number }).value);
+      }
+    }
+  }
+  // No dispatch may bind one buffer both read-only and writable once candidates move into
+  // it (WebGPU allows several writable bindings of one buffer, not a mix).
+  for (const c of cmds) {
+    if (c.kind !== 'dispatch') continue;
+    const bound = new Map<GPUBuffer, { ids: number[]; read: boolean; write: boolean }>();
+    c.refs.forEach((r, i) => {
+      const b = 'ext' in r ? r.ext : candidates.get(r.value)?.buffer;
+      if (!b) return;
+      const e = bound.get(b) ?? bound.set(b, { ids: [], read: false, write: false }).get(b)!;
+      if ('value' in r) e.ids.push(r.value);
+      if (c.writable[i]) e.write = true;
+      else e.read = true;
+    });
+    for (const e of bound.values()) if (e.read && e.write) for (const id of e.ids) candidates.delete(id);
+  }
+  for (const [id, k] of candidates) {
+    at.set(id, { buffer: k.buffer, offset: k.offset, size: k.size });
+    copies.add(k.ci);
+  }
+  return { at, copies };
 }
 
 type Replayed = { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] } | { clear: GPUBuffer; offset: number; size: number } | { src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number };
@@ -252,10 +345,11 @@ export class Program {
     rec: Recorder,
   ) {
     const device = rt.device;
-    const planned = rec.values.map((v, id) => ({ v, id })).filter(({ v }) => v.released && v.first >= 0);
+    const elided = elideCopies(rec, device.limits.minStorageBufferOffsetAlignment);
+    const planned = rec.values.map((v, id) => ({ v, id })).filter(({ v, id }) => v.released && v.first >= 0 && !elided.at.has(id));
     const plan = planMemory(planned.map(({ v }) => v));
     const shared = plan.slots.map((size) => device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }));
-    const where = new Map<number, { buffer: GPUBuffer; offset: number; size: number }>();
+    const where = new Map<number, { buffer: GPUBuffer; offset: number; size: number }>(elided.at);
     planned.forEach(({ v, id }, i) => where.set(id, { buffer: shared[plan.slot[i]], offset: 0, size: v.bytes }));
     const escaping = rec.escaping();
     for (const id of escaping) {
@@ -273,7 +367,8 @@ export class Program {
     const uhost = new Uint8Array(ubytes);
     let uat = 0;
     let dispatches = 0;
-    for (const c of rec.commands) {
+    for (const [ci, c] of rec.commands.entries()) {
+      if (elided.copies.has(ci)) continue;
       if (c.kind === 'dispatch') {
         const entries: GPUBindGroupEntry[] = c.refs.map((r, binding) => ({ binding, resource: resolve(r) }));
         if (c.uniform) {
@@ -308,6 +403,7 @@ export class Program {
     const hub = hubOf(rt);
     let external = 0;
     for (const b of this.ext.keys()) {
+      if (isFlatBuffer(b)) external += b.size; // parameters, gradients and moments of a flat optimizer
       if (!rt.pool.owns(b)) continue;
       external += b.size;
       let s = hub.watched.get(b);
@@ -318,6 +414,7 @@ export class Program {
       planned: plan.bytes,
       unplanned: planned.reduce((s, { v }) => s + v.bytes, 0),
       escaping: escaping.reduce((s, id) => s + rec.values[id].bytes, 0),
+      elidedCopies: elided.copies.size,
       external,
     };
   }

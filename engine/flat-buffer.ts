@@ -34,6 +34,14 @@ export function flatLayout(sizes: readonly number[]): FlatLayout {
   return { offsets, sizes: [...sizes], total: Math.max(per, at) };
 }
 
+/** The buffers of every live FlatBuffer (engine/capture.ts may place a value at a segment of one). */
+const flatBuffers = new WeakSet<GPUBuffer>();
+
+/** Whether a buffer is a FlatBuffer's: segments padded to SEGMENT_ALIGN, padding no one reads. */
+export function isFlatBuffer(b: GPUBuffer): boolean {
+  return flatBuffers.has(b);
+}
+
 export class FlatBuffer implements BufferOwner {
   readonly buffer: GPUBuffer;
   private refs = 1;
@@ -47,6 +55,7 @@ export class FlatBuffer implements BufferOwner {
     if (SEGMENT_ALIGN % align !== 0) throw new Error(`${label}: the adapter's minStorageBufferOffsetAlignment ${align} does not divide ${SEGMENT_ALIGN}`);
     // WebGPU zero-fills a new buffer: the padding starts at zero.
     this.buffer = rt.device.createBuffer({ size: layout.total * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label });
+    flatBuffers.add(this.buffer);
   }
 
   get segments(): number {

@@ -43,11 +43,12 @@ async function train(eager: boolean, steps: number, flat = true) {
   }
   const created = { bindGroups: rt.stats.bindGroups - afterCapture.bindGroups, buffers: rt.pool.created + rt.stats.stagingBuffers - afterCapture.created }; // pool and read-back buffers
   const dispatches = step.program?.dispatches;
+  const elided = step.program?.memory.elidedCopies;
   const named = model.namedTensors();
   const values = await E.readAll(named.map(([, t]) => t));
   const state = opt.state();
   const moments = await E.readAll(Object.values(state.tensors));
-  const out = { losses, probs, tensors: new Map(named.map(([k], i) => [k, values[i]])), moments, steps: state.steps, rng: [...model.rng.state], counts: step.counts, created, lines, dispatches, params: opt.params.length };
+  const out = { losses, probs, tensors: new Map(named.map(([k], i) => [k, values[i]])), moments, steps: state.steps, rng: [...model.rng.state], counts: step.counts, created, lines, dispatches, elided, params: opt.params.length };
   step.dispose();
   opt.dispose();
   model.dispose();
@@ -90,6 +91,8 @@ describe('compiled training steps', () => {
     expect(compiledFlat.losses).toEqual(per.losses);
     // Per tensor: Adam and the guard's sum of squares, one dispatch each per parameter; flat: one each.
     expect(compiledPer.dispatches! - compiledFlat.dispatches!).toBe(2 * (per.params - 1));
+    // Every gradient's producing kernel writes it at its flat segment on replay: the gather copies are gone.
+    expect([compiledFlat.elided, compiledPer.elided]).toEqual([per.params, 0]);
   });
 
   it('loading a checkpoint into the live model after the capture is seen: values written in place replay, a replaced generator recaptures', async () => {
