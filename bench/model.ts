@@ -164,12 +164,15 @@ function row(pass: string, mode: 'train' | 'infer', s: Shape, t: Timing, peers: 
     'bind groups/step': t.bindGroups,
     'buffers/step': t.buffers,
     'peak pool MiB': E.runtime().pool.peakBytesHeld / MIB,
+    // A multi-tensor optimizer's parameters, gradients and moments live outside the pool.
+    'flat buffers MiB': E.flatBufferBytes() / MIB,
     // The program's intermediates placed by liveness, against one pool buffer each.
     'planned / unplanned MiB': m ? `${(m.planned / MIB).toFixed(0)} / ${(m.unplanned / MIB).toFixed(0)}` : '',
     'program MiB (planned+outputs+state)': m ? (m.planned + m.escaping + m.external) / MIB : '',
-    // What the process holds once the step runs from its program: the pool (parameters,
-    // optimizer state, outputs, whatever eager work holds) plus the planned intermediates.
-    'held after capture MiB': m ? (E.runtime().pool.bytesHeld + m.planned) / MIB : '',
+    // What the process holds once the step runs from its program: the pool (outputs,
+    // whatever eager work holds), the flat buffers (parameters, gradients, optimizer state)
+    // plus the planned intermediates.
+    'held after capture MiB': m ? (E.runtime().pool.bytesHeld + E.flatBufferBytes() + m.planned) / MIB : '',
     cpu_util: t.cpuUtil,
     ...peerColumns(peers, mode, s, imagesPerS),
   };

@@ -37,6 +37,13 @@ export function flatLayout(sizes: readonly number[]): FlatLayout {
 /** The buffers of every live FlatBuffer (engine/capture.ts may place a value at a segment of one). */
 const flatBuffers = new WeakSet<GPUBuffer>();
 
+let liveBytes = 0;
+
+/** Bytes of every live FlatBuffer (benchmarks: they sit outside the buffer pool's figures). */
+export function flatBufferBytes(): number {
+  return liveBytes;
+}
+
 /** Whether a buffer is a FlatBuffer's: segments padded to SEGMENT_ALIGN, padding no one reads. */
 export function isFlatBuffer(b: GPUBuffer): boolean {
   return flatBuffers.has(b);
@@ -56,6 +63,7 @@ export class FlatBuffer implements BufferOwner {
     // WebGPU zero-fills a new buffer: the padding starts at zero.
     this.buffer = rt.device.createBuffer({ size: layout.total * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label });
     flatBuffers.add(this.buffer);
+    liveBytes += this.buffer.size;
   }
 
   get segments(): number {
@@ -91,6 +99,7 @@ export class FlatBuffer implements BufferOwner {
     if (--this.refs !== 0) return;
     // Commands recorded but not yet submitted may still use it.
     runtime().flush();
+    liveBytes -= this.buffer.size;
     this.buffer.destroy();
   }
 }

@@ -13,7 +13,7 @@ export { acquireDevice, listAdapters, type AdapterSummary, type GpuContext } fro
 export { OutputExistsError } from './io/refuse-overwrite.js';
 export { Tensor, empty, tensor, zeros, parameter, readAll, sizeOf, shapeStr, type Shape } from './tensor.js';
 export { tidy, keep } from './scope.js';
-export { FlatBuffer, flatLayout, SEGMENT_ALIGN, type FlatLayout } from './flat-buffer.js';
+export { FlatBuffer, flatLayout, flatBufferBytes, SEGMENT_ALIGN, type FlatLayout } from './flat-buffer.js';
 export { noGrad, isGradEnabled, record } from './autograd.js';
 export { Rng } from './random.js';
 export * from './ops/elementwise.js';
