@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   loader: async () => (await import('./loader.js')).loaderBench,
   matmul: async () => (await import('./matmul.js')).matmulBench,
   model: async () => (await import('./model.js')).modelBench,
+  compile: async () => (await import('./compile.js')).compileBench,
 };
 
 async function main(): Promise<void> {

@@ -10,6 +10,8 @@ import { acquireDevice, type GpuContext } from '../engine/device.js';
 import { Rng } from '../engine/random.js';
 import { canRunSubgroupVariant, chooseMatmulVariant, matmulKernel, MATMUL_VARIANTS, type MatmulParams, type MatmulVariant } from '../kernels/matmul.js';
 import type { BenchRow } from './report.js';
+import type { Kernel } from '../kernels/kernel.js';
+import { uniformBuffer } from '../engine/runtime.js';
 
 const SECONDS_PER_TIMING = 0.4;
 /** Slow variants skip a size when one dispatch would take longer than this. */
@@ -41,12 +43,16 @@ interface Prepared {
   encodeInto(pass: GPUComputePassEncoder): void;
 }
 
-async function prepare(ctx: GpuContext, code: string, workgroups: [number, number, number], buffers: GPUBuffer[]): Promise<Prepared> {
+async function prepare(ctx: GpuContext, kernel: Kernel, buffers: GPUBuffer[]): Promise<Prepared> {
+  const { code, workgroups } = kernel;
   const module = ctx.device.createShaderModule({ code });
   const pipeline = await ctx.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
   const bind = ctx.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: [
+      ...buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      ...(kernel.uniforms ? [{ binding: buffers.length, resource: { buffer: uniformBuffer(ctx.device, kernel.uniforms) } }] : []),
+    ],
   });
   return {
     encodeInto(pass) {
@@ -112,7 +118,7 @@ async function squareRows(ctx: GpuContext, variants: MatmulVariant[], blockings:
         if (skip.has(label)) continue;
         const p: MatmulParams = { M: n, N: n, K: n, batch: 1, strideA: 0, strideB: 0, transA: false, transB: false, bias: false, variant, blocking };
         const kernel = matmulKernel(p);
-        const k = await prepare(ctx, kernel.code, kernel.workgroups, bufs);
+        const k = await prepare(ctx, kernel, bufs);
         await timeDispatches(ctx, k, 1, 1); // the first dispatch compiles the pipeline
         spotCheck(label, n, a, b, await readBack(ctx, bufs[2], n * n));
         const warm = await timeDispatches(ctx, k, 1, 1);
@@ -132,7 +138,7 @@ async function squareRows(ctx: GpuContext, variants: MatmulVariant[], blockings:
 async function overheadRows(ctx: GpuContext, variant: MatmulVariant, runs: number): Promise<BenchRow[]> {
   const bufs = [storage(ctx, new Float32Array([2])), storage(ctx, new Float32Array([3])), storage(ctx, new Float32Array(1))];
   const kernel = matmulKernel({ M: 1, N: 1, K: 1, batch: 1, strideA: 0, strideB: 0, transA: false, transB: false, bias: false, variant });
-  const k = await prepare(ctx, kernel.code, kernel.workgroups, bufs);
+  const k = await prepare(ctx, kernel, bufs);
   await timeDispatches(ctx, k, 1, 1);
   const rows: BenchRow[] = [];
   const onePass = await timeDispatches(ctx, k, 2000, runs);

@@ -108,10 +108,10 @@ export class Runtime {
     this.throwIfFailed();
   }
 
-  /** A bind group of storage buffers only (the tuner's; kernels with uniforms go through dispatch). */
+  /** A bind group of its own for a kernel (the tuner's, reused over many dispatches); its uniforms, if any, get a buffer of their own. */
   bindGroup(kernel: Kernel, buffers: GPUBuffer[]): GPUBindGroup {
-    if (kernel.uniforms) throw new Error(`bindGroup: kernel '${kernel.key}' has uniforms; dispatch it instead`);
     const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    if (kernel.uniforms) entries.push({ binding: buffers.length, resource: { buffer: uniformBuffer(this.device, kernel.uniforms) } });
     return this.device.createBindGroup({ layout: this.pipeline(kernel).getBindGroupLayout(0), entries });
   }
 
@@ -299,6 +299,14 @@ export class Runtime {
     for (const b of this.stagingFree.splice(0)) b.destroy();
     this.ctx.destroy();
   }
+}
+
+/** A uniform buffer holding `data` (16-byte padded), for a bind group that outlives one dispatch. */
+export function uniformBuffer(device: GPUDevice, data: ArrayBuffer): GPUBuffer {
+  const b = device.createBuffer({ size: Math.ceil(Math.max(data.byteLength, 16) / 16) * 16, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+  new Uint8Array(b.getMappedRange()).set(new Uint8Array(data));
+  b.unmap();
+  return b;
 }
 
 let current: Runtime | null = null;

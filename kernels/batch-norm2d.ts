@@ -12,6 +12,11 @@ import { f32lit } from './wgsl.js';
  *
  * Per-channel buffers: STATS [2, C] = (mean, 1/sqrt(var + eps)) of the forward pass,
  * saved for backward; PART [P, 2, C].
+ *
+ * The row count M, the columns CV, the chunks P and the rows per chunk R are uniforms (`bu`,
+ * bound after the buffers), not constants: only the channel width (vec4 or scalar), the
+ * combiner's shape (P > 64) and the flags shape the code, so one pipeline serves every layer
+ * at every batch and input size (a new pipeline costs lavapipe LLVM time on a first run).
  */
 export interface BnPlan {
   M: number;
@@ -35,15 +40,28 @@ export function bnPlan(M: number, L: ChannelLayout, targetThreads = 16384): BnPl
 
 const WG = 64;
 
+/** The plan's sizes as the kernels read them: M, P, R, 1/M (rounded once, as a constant would be) and the columns CV. */
+function planUniforms(p: BnPlan): ArrayBuffer {
+  const u = new ArrayBuffer(32);
+  new Uint32Array(u, 0, 3).set([p.M, p.P, p.R]);
+  new Float32Array(u, 12, 1)[0] = p.M ? 1 / p.M : 0;
+  new Uint32Array(u, 16, 1)[0] = p.L.CV;
+  return u;
+}
+
+/** Declares `bu` at the binding after a kernel's `n` buffers. */
+const planDecl = (n: number): string => `struct BnU { M: u32, P: u32, R: u32, invM: f32, CV: u32, p0: u32, p1: u32, p2: u32 }
+@group(0) @binding(${n}) var<uniform> bu: BnU;`;
+
 function chunkHeader(p: BnPlan): string {
   return `@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = (wid.y * nwg.x + wid.x) * ${WG}u + lid;
-  if (t >= ${p.P * p.L.CV}u) { return; }
-  let j = t % ${p.L.CV}u;
-  let p = t / ${p.L.CV}u;
-  let r0 = p * ${p.R}u;
-  let r1 = min(r0 + ${p.R}u, ${p.M}u);`;
+  if (t >= bu.P * bu.CV) { return; }
+  let j = t % bu.CV;
+  let p = t / bu.CV;
+  let r0 = p * bu.R;
+  let r1 = min(r0 + bu.R, bu.M);`;
 }
 
 const chunkGrid = (p: BnPlan): [number, number, number] => grid1d(Math.ceil((p.P * p.L.CV) / WG));
@@ -53,20 +71,21 @@ export function bnStatsPartialKernel(p: BnPlan): BoundKernel {
   const { L } = p;
   const code = `${L.prelude}
 ${declare([['x', 'read'], ['part', 'read_write']])}
+${planDecl(2)}
 ${chunkHeader(p)}
-  let k = X[r0 * ${L.CV}u + j];
+  let k = X[r0 * bu.CV + j];
   var s = V(0.0);
   var q = V(0.0);
   for (var r = r0; r < r1; r++) {
-    let d = X[r * ${L.CV}u + j] - k;
+    let d = X[r * bu.CV + j] - k;
     s += d;
     q += d * d;
   }
   let n = f32(r1 - r0);
-  PART[p * ${2 * L.CV}u + j] = k + s / n;
-  PART[p * ${2 * L.CV}u + ${L.CV}u + j] = q - s * s / n;
+  PART[p * (2u * bu.CV) + j] = k + s / n;
+  PART[p * (2u * bu.CV) + bu.CV + j] = q - s * s / n;
 }`;
-  return { key: `bnStatsPartial:${p.M}:${L.C}:${p.P}`, code, workgroups: chunkGrid(p), bindings: ['x', 'part'] };
+  return { key: `bnStatsPartial:${L.width}`, code, workgroups: chunkGrid(p), bindings: ['x', 'part'], uniforms: planUniforms(p) };
 }
 
 /**
@@ -78,19 +97,19 @@ const wide = (p: BnPlan): boolean => p.P > WG;
 
 /** WGSL leaving column j's total of `term` over the partials in `let ${out}` (n, a, b: chunk rows and the two partials). */
 function combine(p: BnPlan, term: string, out: string): string {
-  const load = `let n = f32(min(${p.R}u, ${p.M}u - q * ${p.R}u));
-    let a = PART[q * ${2 * p.L.CV}u + j];
-    let b = PART[q * ${2 * p.L.CV}u + ${p.L.CV}u + j];`;
+  const load = `let n = f32(min(bu.R, bu.M - q * bu.R));
+    let a = PART[q * (2u * bu.CV) + j];
+    let b = PART[q * (2u * bu.CV) + bu.CV + j];`;
   if (!wide(p)) {
     return `var ${out}Acc = V(0.0);
-  for (var q = 0u; q < ${p.P}u; q++) {
+  for (var q = 0u; q < bu.P; q++) {
     ${load}
     ${out}Acc += ${term};
   }
   let ${out} = ${out}Acc;`;
   }
   return `acc = V(0.0);
-  for (var q = lid; q < ${p.P}u; q += ${WG}u) {
+  for (var q = lid; q < bu.P; q += ${WG}u) {
     ${load}
     acc += ${term};
   }
@@ -101,19 +120,21 @@ function combine(p: BnPlan, term: string, out: string): string {
 }
 
 /** Kernel frame of the combiners; `lead` is the condition of the thread that writes column j. */
-function combineKernel(p: BnPlan, buffers: readonly (readonly [string, 'read' | 'read_write'])[], body: (lead: string) => string): { code: string; workgroups: [number, number, number] } {
+function combineKernel(p: BnPlan, buffers: readonly (readonly [string, 'read' | 'read_write'])[], body: (lead: string) => string): { code: string; workgroups: [number, number, number]; uniforms: ArrayBuffer } {
   const head = `${p.L.prelude}
-${declare(buffers)}`;
+${declare(buffers)}
+${planDecl(buffers.length)}`;
   if (!wide(p)) {
     return {
       code: `${head}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let j = gid.x;
-  if (j >= ${p.L.CV}u) { return; }
+  if (j >= bu.CV) { return; }
   ${body('true')}
 }`,
       workgroups: [Math.ceil(p.L.CV / WG), 1, 1],
+      uniforms: planUniforms(p),
     };
   }
   return {
@@ -126,6 +147,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   ${body('lid == 0u')}
 }`,
     workgroups: [p.L.CV, 1, 1],
+    uniforms: planUniforms(p),
   };
 }
 
@@ -135,41 +157,42 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
  * Bindings: part, runningMean, runningVar, stats.
  */
 export function bnStatsFinalizeKernel(p: BnPlan, momentum: number, eps: number): BoundKernel {
-  const { L, M } = p;
+  const { L } = p;
   const bindings = ['part', 'runningMean', 'runningVar', 'stats'];
   const k = combineKernel(p, [['part', 'read'], ['runningMean', 'read_write'], ['runningVar', 'read_write'], ['stats', 'read_write']], (lead) => `
   ${combine(p, 'n * a', 'total')}
-  let mean = total / ${f32lit(M)};
+  let mean = total / f32(bu.M);
   ${combine(p, 'b + n * (a - mean) * (a - mean)', 'm2')}
   if (${lead}) {
     STATS[j] = mean;
-    STATS[${L.CV}u + j] = inverseSqrt(m2 / ${f32lit(M)} + ${f32lit(eps)});
+    STATS[bu.CV + j] = inverseSqrt(m2 / f32(bu.M) + ${f32lit(eps)});
     let mom = ${f32lit(momentum)};
     RUNNINGMEAN[j] = (1.0 - mom) * RUNNINGMEAN[j] + mom * mean;
-    RUNNINGVAR[j] = (1.0 - mom) * RUNNINGVAR[j] + mom * (m2 / ${f32lit(M - 1)});
+    RUNNINGVAR[j] = (1.0 - mom) * RUNNINGVAR[j] + mom * (m2 / f32(bu.M - 1u));
   }`);
-  return { key: `bnStatsFinalize:${M}:${L.C}:${p.P}:${momentum}:${eps}`, ...k, bindings };
+  return { key: `bnStatsFinalize:${L.width}:${wide(p) ? 'wide' : 'narrow'}:${momentum}:${eps}`, ...k, bindings };
 }
 
 /** Eval mode: STATS from the running statistics. Bindings: runningMean, runningVar, stats. */
 export function bnEvalStatsKernel(L: ChannelLayout, eps: number): BoundKernel {
   const code = `${L.prelude}
 ${declare([['runningMean', 'read'], ['runningVar', 'read'], ['stats', 'read_write']])}
+${planDecl(3)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let j = gid.x;
-  if (j >= ${L.CV}u) { return; }
+  if (j >= bu.CV) { return; }
   STATS[j] = RUNNINGMEAN[j];
-  STATS[${L.CV}u + j] = inverseSqrt(RUNNINGVAR[j] + ${f32lit(eps)});
+  STATS[bu.CV + j] = inverseSqrt(RUNNINGVAR[j] + ${f32lit(eps)});
 }`;
-  return { key: `bnEvalStats:${L.C}:${eps}`, code, workgroups: [Math.ceil(L.CV / WG), 1, 1], bindings: ['runningMean', 'runningVar', 'stats'] };
+  return { key: `bnEvalStats:${L.width}:${eps}`, code, workgroups: [Math.ceil(L.CV / WG), 1, 1], bindings: ['runningMean', 'runningVar', 'stats'], uniforms: planUniforms({ M: 0, L, P: 0, R: 0 }) };
 }
 
 /** Per-column constants, loaded once per thread before its loop over rows. */
 function columnConsts(L: ChannelLayout, gamma: boolean, beta: boolean): string {
   return [
     'let mean = STATS[j];',
-    `let istd = STATS[${L.CV}u + j];`,
+    `let istd = STATS[bu.CV + j];`,
     gamma ? 'let gam = GAMMA[j];' : '',
     beta ? 'let bet = BETA[j];' : '',
   ].join('\n  ');
@@ -184,16 +207,17 @@ export function bnApplyKernel(p: BnPlan, swish: boolean): BoundKernel {
   const { L } = p;
   const code = `${L.prelude}
 ${declare([['x', 'read'], ['stats', 'read'], ['gamma', 'read'], ['beta', 'read'], ['y', 'read_write']])}
+${planDecl(5)}
 ${chunkHeader(p)}
   ${columnConsts(L, true, true)}
   let scale = istd * gam;
   for (var r = r0; r < r1; r++) {
-    let idx = r * ${L.CV}u + j;
+    let idx = r * bu.CV + j;
     let z = (X[idx] - mean) * scale + bet;
     Y[idx] = ${swish ? 'z * sigmV(z)' : 'z'};
   }
 }`;
-  return { key: `bnApply:${p.M}:${L.C}:${p.P}:${swish}`, code, workgroups: chunkGrid(p), bindings: ['x', 'stats', 'gamma', 'beta', 'y'] };
+  return { key: `bnApply:${L.width}:${swish}`, code, workgroups: chunkGrid(p), bindings: ['x', 'stats', 'gamma', 'beta', 'y'], uniforms: planUniforms(p) };
 }
 
 /** The gradient reaching the normalised value: dy, or dy * swish'(z) with z recomputed. */
@@ -212,19 +236,20 @@ export function bnGradPartialKernel(p: BnPlan, swish: boolean): BoundKernel {
   const buffers = [...gradInputs(swish), ['part', 'read_write'] as const];
   const code = `${L.prelude}
 ${declare(buffers)}
+${planDecl(buffers.length)}
 ${chunkHeader(p)}
   ${columnConsts(L, swish, swish)}
   var sg = V(0.0);
   var sgx = V(0.0);
   for (var r = r0; r < r1; r++) {
-    ${gradAtZ(swish, `r * ${L.CV}u + j`)}
+    ${gradAtZ(swish, `r * bu.CV + j`)}
     sg += g;
     sgx += g * xhat;
   }
-  PART[p * ${2 * L.CV}u + j] = sg;
-  PART[p * ${2 * L.CV}u + ${L.CV}u + j] = sgx;
+  PART[p * (2u * bu.CV) + j] = sg;
+  PART[p * (2u * bu.CV) + bu.CV + j] = sgx;
 }`;
-  return { key: `bnGradPartial:${p.M}:${L.C}:${p.P}:${swish}`, code, workgroups: chunkGrid(p), bindings: buffers.map(([n]) => n) };
+  return { key: `bnGradPartial:${L.width}:${swish}`, code, workgroups: chunkGrid(p), bindings: buffers.map(([n]) => n), uniforms: planUniforms(p) };
 }
 
 /** dbeta = sum g, dgamma = sum g * xhat. Bindings: part, dgamma, dbeta. */
@@ -236,7 +261,7 @@ export function bnGradFinalizeKernel(p: BnPlan): BoundKernel {
     DBETA[j] = sg;
     DGAMMA[j] = sgx;
   }`);
-  return { key: `bnGradFinalize:${p.M}:${p.L.C}:${p.P}`, ...k, bindings: ['part', 'dgamma', 'dbeta'] };
+  return { key: `bnGradFinalize:${p.L.width}:${wide(p) ? 'wide' : 'narrow'}`, ...k, bindings: ['part', 'dgamma', 'dbeta'] };
 }
 
 /**
@@ -245,25 +270,25 @@ export function bnGradFinalizeKernel(p: BnPlan): BoundKernel {
  * constants). Bindings: x, dy, stats, gamma, [beta with swish], [dgamma, dbeta in training], dx.
  */
 export function bnGradInputKernel(p: BnPlan, swish: boolean, training: boolean): BoundKernel {
-  const { L, M } = p;
+  const { L } = p;
   const buffers: [string, 'read' | 'read_write'][] = [['x', 'read'], ['dy', 'read'], ['stats', 'read'], ['gamma', 'read']];
   if (swish) buffers.push(['beta', 'read']);
   if (training) buffers.push(['dgamma', 'read'], ['dbeta', 'read']);
   buffers.push(['dx', 'read_write']);
-  const inv = f32lit(1 / M);
-  const consts = training ? `let mg = DBETA[j] * ${inv};\n  let mgx = DGAMMA[j] * ${inv};` : '';
+  const consts = training ? 'let mg = DBETA[j] * bu.invM;\n  let mgx = DGAMMA[j] * bu.invM;' : '';
   const dx = training ? 'k * (g - mg - xhat * mgx)' : 'k * g';
   const code = `${L.prelude}
 ${declare(buffers)}
+${planDecl(buffers.length)}
 ${chunkHeader(p)}
   ${columnConsts(L, true, swish)}
   ${consts}
   let k = gam * istd;
   for (var r = r0; r < r1; r++) {
-    let idx = r * ${L.CV}u + j;
+    let idx = r * bu.CV + j;
     ${gradAtZ(swish, 'idx')}
     DX[idx] = ${dx};
   }
 }`;
-  return { key: `bnGradInput:${M}:${L.C}:${p.P}:${swish}:${training}`, code, workgroups: chunkGrid(p), bindings: buffers.map(([b]) => b) };
+  return { key: `bnGradInput:${L.width}:${swish}:${training}`, code, workgroups: chunkGrid(p), bindings: buffers.map(([b]) => b), uniforms: planUniforms(p) };
 }

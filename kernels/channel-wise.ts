@@ -51,6 +51,25 @@ export function bindBuffers(op: string, kernel: BoundKernel, buffers: Record<str
   });
 }
 
+/**
+ * The image size, the columns CV and the row blocking are uniforms (`cu`, bound after the
+ * buffers) in both frames below, not constants: only the channel width (and the reduction's
+ * column tile) shape the code, so one pipeline serves every layer at every batch and input size. `cu.invHW` is 1 / (H*W) rounded once to f32,
+ * what a constant would have given; `consts`, `body` and `finish` may use it.
+ */
+const CW_UNIFORMS = 'struct CwU { HW: u32, Q: u32, R: u32, threads: u32, invHW: f32, CV: u32, p0: u32, p1: u32 }';
+
+function cwUniforms(L: ChannelLayout, HW: number, Q = 0, R = 0, threads = 0): ArrayBuffer {
+  const u = new ArrayBuffer(32);
+  new Uint32Array(u, 0, 4).set([HW, Q, R, threads]);
+  new Float32Array(u, 16, 1)[0] = 1 / HW;
+  new Uint32Array(u, 20, 1)[0] = L.CV;
+  return u;
+}
+
+const cwDecl = (n: number): string => `${CW_UNIFORMS}
+@group(0) @binding(${n}) var<uniform> cu: CwU;`;
+
 /** Tree reduction of `arr` (workgroup memory) over `count` strided slots: after it,
  * arr[lane] holds the total of arr[lane + k * stride] for k < count. Must be reached
  * in uniform control flow. */
@@ -87,6 +106,7 @@ export function hwReduceKernel(opts: {
   const tiles = Math.ceil(L.CV / tcol);
   const code = /* wgsl */ `${L.prelude}
 ${declare(opts.buffers)}
+${cwDecl(opts.buffers.length)}
 var<workgroup> red: array<V, 256>;
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -94,13 +114,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let rs = lid / ${tcol}u;
   let n = wid.y;
   let j = wid.x * ${tcol}u + col;
-  let inCols = j < ${L.CV}u;
-  let nj = n * ${L.CV}u + j;
+  let inCols = j < cu.CV;
+  let nj = n * cu.CV + j;
   var acc = V(0.0);
   if (inCols) {
     ${opts.consts ?? ''}
-    for (var hw = rs; hw < ${HW}u; hw += ${rs}u) {
-      let idx = (n * ${HW}u + hw) * ${L.CV}u + j;
+    for (var hw = rs; hw < cu.HW; hw += ${rs}u) {
+      let idx = (n * cu.HW + hw) * cu.CV + j;
       ${opts.body}
     }
   }
@@ -112,10 +132,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   }
 }`;
   return {
-    key: `${opts.key}:${N}:${HW}:${L.C}`,
+    key: `${opts.key}:${L.width}:${tcol}`,
     code,
     workgroups: [tiles, N, 1],
     bindings: opts.buffers.map(([n]) => n),
+    uniforms: cwUniforms(L, HW),
   };
 }
 
@@ -142,26 +163,28 @@ export function imageRowsKernel(opts: {
   const threads = N * Q * L.CV;
   const code = /* wgsl */ `${L.prelude}
 ${declare(opts.buffers)}
+${cwDecl(opts.buffers.length)}
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (t >= ${threads}u) { return; }
-  let j = t % ${L.CV}u;
-  let c = t / ${L.CV}u;
-  let n = c / ${Q}u;
-  let hw0 = (c % ${Q}u) * ${R}u;
-  let hw1 = min(hw0 + ${R}u, ${HW}u);
-  let nj = n * ${L.CV}u + j;
+  if (t >= cu.threads) { return; }
+  let j = t % cu.CV;
+  let c = t / cu.CV;
+  let n = c / cu.Q;
+  let hw0 = (c % cu.Q) * cu.R;
+  let hw1 = min(hw0 + cu.R, cu.HW);
+  let nj = n * cu.CV + j;
   ${opts.consts}
   for (var hw = hw0; hw < hw1; hw++) {
-    let idx = (n * ${HW}u + hw) * ${L.CV}u + j;
+    let idx = (n * cu.HW + hw) * cu.CV + j;
     ${opts.body}
   }
 }`;
   return {
-    key: `${opts.key}:${N}:${HW}:${L.C}`,
+    key: `${opts.key}:${L.width}`,
     code,
     workgroups: grid1d(Math.ceil(threads / 64)),
     bindings: opts.buffers.map(([n]) => n),
+    uniforms: cwUniforms(L, HW, Q, R, threads),
   };
 }

@@ -26,7 +26,7 @@ export function dropKernel(n: number, per: number, seed: readonly [number, numbe
   const T = vec4 ? 'vec4f' : 'f32';
   const count = vec4 ? n / 4 : n;
   const code = /* wgsl */ `
-struct U { s1: u32, s2: u32, p: f32, scale: f32 }
+struct U { s1: u32, s2: u32, p: f32, scale: f32, n: u32, p0: u32, p1: u32, p2: u32 }
 // lowbias32 (Wellons): full avalanche, so neighbouring units get unrelated bits.
 fn mix(v: u32) -> u32 {
   var h = v;
@@ -39,9 +39,11 @@ fn mix(v: u32) -> u32 {
 ${table ? `@group(0) @binding(1) var<storage, read> S: array<u32>;
 ` : ''}@group(0) @binding(${table ? 2 : 1}) var<storage, read_write> Y: array<${T}>;
 @group(0) @binding(${table ? 3 : 2}) var<uniform> u: U;
-${gridStrideMain(`${count}u`, body)}`;
-  const uniforms = new ArrayBuffer(16);
+${gridStrideMain('u.n', body)}`;
+  // The count is a uniform (one pipeline for every size of a unit); `per` stays a constant divisor.
+  const uniforms = new ArrayBuffer(32);
   new Uint32Array(uniforms, 0, 2).set('slot' in seed ? [seed.slot, 0] : seed);
   new Float32Array(uniforms, 8, 2).set([p, 1 / (1 - p)]);
-  return { key: `drop:${n}:${per}${table ? ':table' : ''}`, code, workgroups: strideGroups(count), uniforms };
+  new Uint32Array(uniforms, 16, 1)[0] = count;
+  return { key: `drop:${vec4 ? 'vec4' : 'f32'}:${per}${table ? ':table' : ''}`, code, workgroups: strideGroups(count), uniforms };
 }

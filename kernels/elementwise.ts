@@ -54,44 +54,55 @@ export const BINARY = {
 } as const;
 export type BinaryOp = keyof typeof BINARY;
 
-function scalarUniform(p: number): ArrayBuffer {
-  const u = new Float32Array(4);
-  u[0] = p;
-  return u.buffer;
+/**
+ * The element count is a uniform in the kernels below, not a constant, so one pipeline per op
+ * serves every tensor size (each new pipeline costs lavapipe LLVM time on a first run).
+ * `struct U { p: f32, n: u32 }`: the op's scalar and the count.
+ */
+function scalarUniform(p: number, n: number): ArrayBuffer {
+  const u = new ArrayBuffer(16);
+  new Float32Array(u, 0, 1)[0] = p;
+  new Uint32Array(u, 4, 1)[0] = n;
+  return u;
+}
+
+/** `struct N { n: u32 }` for the kernels without a scalar. */
+function countUniform(n: number): ArrayBuffer {
+  return new Uint32Array([n, 0, 0, 0]).buffer;
 }
 
 /** y = f(x, p). Bindings: 0 x, 1 y. */
 export function unaryKernel(op: UnaryOp, n: number, p = 0): Kernel {
   const code = `${HELPERS}
-struct U { p: f32 }
+struct U { p: f32, n: u32 }
 ${flatIndexHeader(`@group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(2) var<uniform> u: U;`)}
-  if (i >= ${n}u) { return; }
+  if (i >= u.n) { return; }
   let x = X[i];
   let p = u.p;
   Y[i] = ${UNARY[op].fwd};
 }`;
-  return { key: `unary:${op}:${n}`, code, workgroups: grid1d(Math.ceil(n / WG)), uniforms: scalarUniform(p) };
+  return { key: `unary:${op}`, code, workgroups: grid1d(Math.ceil(n / WG)), uniforms: scalarUniform(p, n) };
 }
 
 /** gx = f'(x, y, p) * g. Bindings: 0 x, 1 y, 2 g, 3 gx. */
 export function unaryGradKernel(op: UnaryOp, n: number, p = 0): Kernel {
   const code = `${HELPERS}
-struct U { p: f32 }
+struct U { p: f32, n: u32 }
 ${flatIndexHeader(`@group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read> Yv: array<f32>;
 @group(0) @binding(2) var<storage, read> G: array<f32>;
 @group(0) @binding(3) var<storage, read_write> GX: array<f32>;
 @group(0) @binding(4) var<uniform> u: U;`)}
-  if (i >= ${n}u) { return; }
+  if (i >= u.n) { return; }
   let x = X[i];
   let y = Yv[i];
   let g = G[i];
   let p = u.p;
   GX[i] = ${UNARY[op].grad};
 }`;
-  return { key: `unaryGrad:${op}:${n}`, code, workgroups: grid1d(Math.ceil(n / WG)), uniforms: scalarUniform(p) };
+  return { key: `unaryGrad:${op}`, code, workgroups: grid1d(Math.ceil(n / WG)), uniforms: scalarUniform(p, n) };
 }
 
 /**
@@ -131,10 +142,12 @@ fn bin(a: f32, b: f32) -> f32 { return ${BINARY[op]}; }
 @group(0) @binding(0) var<storage, read> A: array<vec4f>;
 @group(0) @binding(1) var<storage, read> B: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> O: array<vec4f>;
-${gridStrideMain(`${n / 4}u`, `let va = A[i];
+struct N { n: u32 }
+@group(0) @binding(3) var<uniform> u: N;
+${gridStrideMain('u.n', `let va = A[i];
     let vb = B[i];
     O[i] = vec4f(${comps});`)}`;
-  return { key: `binary4:${op}:${n}`, code, workgroups: strideGroups(n / 4) };
+  return { key: `binary4:${op}`, code, workgroups: strideGroups(n / 4), uniforms: countUniform(n / 4) };
 }
 
 function isContiguous(dims: readonly number[], strides: readonly number[]): boolean {
@@ -153,17 +166,19 @@ export function accumulateKernel(n: number): Kernel {
   const count = vec4 ? n / 4 : n;
   const code = `@group(0) @binding(0) var<storage, read_write> ACC: array<${T}>;
 @group(0) @binding(1) var<storage, read> G: array<${T}>;
-${gridStrideMain(`${count}u`, 'ACC[i] = ACC[i] + G[i];')}`;
-  return { key: `accumulate:${n}`, code, workgroups: strideGroups(count) };
+struct N { n: u32 }
+@group(0) @binding(2) var<uniform> u: N;
+${gridStrideMain('u.n', 'ACC[i] = ACC[i] + G[i];')}`;
+  return { key: `accumulate:${T}`, code, workgroups: strideGroups(count), uniforms: countUniform(count) };
 }
 
 /** out[i] = value. Bindings: 0 out. */
 export function fillKernel(n: number, value: number): Kernel {
-  const code = `struct U { p: f32 }
+  const code = `struct U { p: f32, n: u32 }
 ${flatIndexHeader(`@group(0) @binding(0) var<storage, read_write> O: array<f32>;
 @group(0) @binding(1) var<uniform> u: U;`)}
-  if (i >= ${n}u) { return; }
+  if (i >= u.n) { return; }
   O[i] = u.p;
 }`;
-  return { key: `fill:${n}`, code, workgroups: grid1d(Math.ceil(n / WG)), uniforms: scalarUniform(value) };
+  return { key: 'fill', code, workgroups: grid1d(Math.ceil(n / WG)), uniforms: scalarUniform(value, n) };
 }

@@ -1,5 +1,4 @@
 import { type BoundKernel, type ChannelLayout, hwReduceKernel, imageRowsKernel } from './channel-wise.js';
-import { f32lit } from './wgsl.js';
 
 /** Mean over H*W per image and channel: NHWC [N, HW, C] -> [N, C]. Bindings: x, y. */
 export function globalAvgPoolKernel(L: ChannelLayout, N: number, HW: number): BoundKernel {
@@ -10,7 +9,7 @@ export function globalAvgPoolKernel(L: ChannelLayout, N: number, HW: number): Bo
     HW,
     buffers: [['x', 'read'], ['y', 'read_write']],
     body: 'acc += X[idx];',
-    finish: `Y[nj] = acc * ${f32lit(1 / HW)};`,
+    finish: 'Y[nj] = acc * cu.invHW;',
   });
 }
 
@@ -26,7 +25,7 @@ export function globalAvgPoolGradKernel(L: ChannelLayout, N: number, HW: number,
     N,
     HW,
     buffers: [['dy', 'read'], ['dx', 'read_write']],
-    consts: `let g = DY[nj] * ${f32lit(1 / HW)};`,
+    consts: 'let g = DY[nj] * cu.invHW;',
     body: `DX[idx] = ${accumulate ? 'DX[idx] + g' : 'g'};`,
   });
 }

@@ -64,6 +64,26 @@ export function tileGrid(p: MatmulParams, colTiles: number, rowTiles: number): {
   };
 }
 
+/**
+ * The uniforms of a kernel that takes M, N, K, the batch strides and the folded grid at dispatch
+ * instead of baking them (matmul-subgroup.ts): the same pipeline then serves every size of one
+ * layout, e.g. every 1x1 convolution of a network at any batch or input size. WGSL `struct U` and its
+ * packing, 32 bytes.
+ */
+export const MATMUL_UNIFORM_STRUCT = 'struct U { M: u32, K: u32, strideA: u32, strideB: u32, rowTiles: u32, foldY: u32, foldTotal: u32, N: u32 }';
+
+export function matmulUniforms(p: MatmulParams, rowTiles: number, workgroups: readonly number[]): ArrayBuffer {
+  const u = new Uint32Array(8);
+  u.set([p.M, p.K, p.strideA, p.strideB, rowTiles, workgroups[1], rowTiles * p.batch, p.N]);
+  return u.buffer;
+}
+
+/** tileGrid's prelude reading the fold from `u` (MATMUL_UNIFORM_STRUCT), so the code does not depend on M or the batch. */
+export function uniformGridPrelude(folded: boolean): string {
+  if (!folded) return 'let rowTile = wid.y; let z = wid.z;';
+  return 'let flat = wid.z * u.foldY + wid.y; if (flat >= u.foldTotal) { return; } let rowTile = flat % u.rowTiles; let z = flat / u.rowTiles;';
+}
+
 export function matmulKey(p: MatmulParams, extra = ''): string {
   return `matmul:${p.variant}${extra}:${p.M}:${p.N}:${p.K}:${p.batch}:${p.strideA}:${p.strideB}:${+p.transA}${+p.transB}:${+p.bias}`;
 }

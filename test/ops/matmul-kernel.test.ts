@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice, type GpuContext } from '../../engine/device.js';
 import { Rng } from '../../engine/random.js';
+import { uniformBuffer } from '../../engine/runtime.js';
 import { canRunSubgroupVariant, MATMUL_VARIANTS, matmulCandidates, whyNoSubgroupVariant, matmulKernel, type MatmulParams, type MatmulVariant } from '../../kernels/matmul.js';
 
 let ctx: GpuContext;
@@ -109,7 +110,7 @@ async function run(p: MatmulParams, seed: number): Promise<void> {
   const out = upload(new Float32Array(p.batch * p.M * p.N).fill(NaN));
   const bind = device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: [...inputs, out].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: [...[...inputs, out].map((buffer, binding) => ({ binding, resource: { buffer } })), ...(kernel.uniforms ? [{ binding: inputs.length + 1, resource: { buffer: uniformBuffer(device, kernel.uniforms) } }] : [])],
   });
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
@@ -191,6 +192,34 @@ const blockings: Case[] = [
   { M: 70, N: 36, K: 12, blocking: { rows: 32, groups: 1 }, transB: true },
   { M: 68, N: 20, K: 9, blocking: { rows: 32, groups: 1 }, transA: true },
 ];
+
+/**
+ * The subgroup kernel takes M, N, K, the batch strides and the grid fold as uniforms, so
+ * layers of one layout at any channels, batch and input size share a pipeline: the same code
+ * (hence key) for each pair here, and each result right through it.
+ */
+const sharedPipelines: [Case, Case][] = [
+  [{ M: 20, N: 36, K: 24 }, { M: 52, N: 36, K: 8 }], // forward: rows and reduction change
+  [{ M: 20, N: 36, K: 24 }, { M: 9, N: 100, K: 16 }], // and columns: another layer's channels
+  [{ M: 7, N: 13, K: 5, transB: true, bias: true }, { M: 11, N: 6, K: 9, transB: true, bias: true }], // ragged everything, bias
+  [{ M: 12, N: 8, K: 9, transA: true }, { M: 12, N: 8, K: 21, transA: true }], // weight gradient: K = N*H*W changes, 1-k tail both
+  [{ M: 8, N: 12, K: 16, batch: 2, shared: 'B', transB: true }, { M: 5, N: 12, K: 4, batch: 5, shared: 'B', transB: true }], // batch and strides
+  [{ M: 33, N: 40, K: 9, batch: 11, shared: 'B', maxGrid: 10 }, { M: 21, N: 40, K: 13, batch: 12, shared: 'B', maxGrid: 10 }], // folded grid
+];
+
+describe('matmul subgroup: one pipeline for every size of a layout', () => {
+  sharedPipelines.forEach(([c1, c2], i) => {
+    it(`${c1.M}x${c1.N}x${c1.K} and ${c2.M}x${c2.N}x${c2.K}${c1.transA ? ' Aᵀ' : ''}${c1.transB ? ' Bᵀ' : ''}${c1.maxGrid ? ' folded' : ''}`, async (t) => {
+      if (!canRunSubgroupVariant(ctx.summary, ctx.features)) t.skip(whyNoSubgroupVariant(ctx.summary, ctx.features) ?? undefined);
+      const [k1, k2] = [c1, c2].map((c) => matmulKernel({ ...params(c, 'subgroup'), blocking: { rows: 4, groups: 1 } }));
+      expect(k2.key).toBe(k1.key);
+      expect(k2.code).toBe(k1.code);
+      expect([...new Uint32Array(k2.uniforms!)]).not.toEqual([...new Uint32Array(k1.uniforms!)]);
+      await run({ ...params(c1, 'subgroup'), blocking: { rows: 4, groups: 1 } }, 300 + i);
+      await run({ ...params(c2, 'subgroup'), blocking: { rows: 4, groups: 1 } }, 310 + i);
+    });
+  });
+});
 
 describe('matmul kernels on the real adapter vs a float64 loop', () => {
   for (const variant of MATMUL_VARIANTS) {
