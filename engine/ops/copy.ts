@@ -24,5 +24,8 @@ export function assign(dst: Tensor, src: Tensor): void {
   if (dst.size !== src.size) throw new Error(`assign: sizes of ${dst.describe()} and ${src.describe()} differ`);
   const from = bufferOf('assign', src);
   const to = bufferOf('assign', dst);
+  // A tensor assigned to itself (e.g. an optimizer's own state loaded back) is already
+  // there; WebGPU refuses a copy whose source and destination are one buffer.
+  if (from.buffer === to.buffer && (from.offset ?? 0) === (to.offset ?? 0)) return;
   if (dst.size) runtime().copy(from.buffer, from.offset ?? 0, to.buffer, to.offset ?? 0, dst.size * 4);
 }

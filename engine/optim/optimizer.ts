@@ -96,6 +96,12 @@ export abstract class Optimizer {
 
   /** Counts one more step of every parameter (the flat path: their counts are equal) and returns it; a replay calls it too. */
   protected advanceAll(): number {
+    // Eagerly the flat update only runs when the counts agree (flatStep); a replay captured
+    // with it would give every parameter the first one's count, so it refuses instead.
+    const first = this.steps.get(this.params[0][0])!;
+    for (const [name, n] of this.steps) {
+      if (n !== first) throw new Error(`${this.op}: the flat update needs one step count, but '${this.params[0][0]}' is at ${first} and '${name}' at ${n} (state loaded after a compiled step was captured?); build the step again, or run it eagerly`);
+    }
     for (const [name, n] of this.steps) this.steps.set(name, n + 1);
     return this.steps.get(this.params[0][0])!;
   }

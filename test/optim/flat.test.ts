@@ -203,4 +203,28 @@ describe('multi-tensor (flat) optimizers', () => {
     // The replay writes both gradients straight into their flat segments: no gather copies.
     expect(compiled.elided).toBe(2);
   });
+
+  it('a replayed flat update refuses step counts that differ (state loaded after the capture) instead of using one for all', async () => {
+    const w = E.parameter(new Float32Array(12).fill(0.5), [3, 4], 'w');
+    const b = E.parameter(new Float32Array(4).fill(0.1), [4], 'b');
+    const opt = new E.Adam({ w, b }, { lr: 0.01 });
+    const fn = ([x]: readonly E.Tensor[]) => {
+      const loss = E.tidy(() => E.keep(E.mean(E.matmul(x, w, { bias: b }))));
+      E.backward(loss);
+      opt.step();
+      opt.zeroGrad();
+      return { loss };
+    };
+    const step = new CompiledStep(fn, { label: 'flat step', log: () => {} });
+    const input = [{ data: new Float32Array(6).fill(1), shape: [2, 3] }];
+    for (let i = 0; i < 3; i++) step.run(input).loss.dispose();
+    expect(step.counts.replays).toBe(1);
+    const saved = opt.state();
+    opt.loadState({ tensors: saved.tensors, steps: { w: 9, b: 4 } });
+    expect(() => step.run(input)).toThrow(/Adam: the flat update needs one step count, but 'w' is at 9 and 'b' at 4/);
+    step.dispose();
+    opt.dispose();
+    w.dispose();
+    b.dispose();
+  });
 });
