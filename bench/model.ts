@@ -2,8 +2,9 @@
 // backward, Adam) in images/s, and the most GPU memory the buffer pool held meanwhile.
 // `npm run bench -- model [--json] [--quick] [--steps=3] [--shapes=b16x128,b8x224] [--no-peer] [--profile]`
 // --quick runs only batch 16 at 128x128, the shape the issue compares with its peer.
-// Each pass gets one untimed warm-up step (the first compiles the pipelines, ~365 for a
-// training step), then --steps timed steps, each ending in a read of its result as a real
+// Each pass gets one untimed warm-up step (the first creates the pipelines: 'pipelines
+// warm-up/timed'; their cold and warm compile seconds per shape are `bench -- compile`'s,
+// bench/compile.ts), then --steps timed steps, each ending in a read of its result as a real
 // loop would. The peers (tfjs-webgpu train + eval, tfjs-wasm on 2 threads eval; peer-model.ts)
 // are measured live at the same shapes, first, in child processes; --no-peer skips them.
 // Each row gives the min / median / max step besides the mean: one slow step hides in a mean.
