@@ -199,7 +199,11 @@ export async function acquireDevice(): Promise<GpuContext> {
         features,
         destroy() {
           device.destroy();
-          hold.gpu = null;
+          // Dawn delivers the destroyed device's loss from the instance's event loop after
+          // this returns; an instance collected before then has its events processed from
+          // freed memory (seen as a test worker hung in a mutex at exit, or glibc's "futex
+          // facility returned an unexpected error code" abort). Let it go a turn after.
+          void device.lost.then(() => setTimeout(() => (hold.gpu = null), 0));
         },
       };
     } catch (e) {
