@@ -13,7 +13,14 @@ export function useEngine(): void {
   beforeAll(async () => {
     await E.initEngine();
   });
-  afterAll(() => E.shutdownEngine());
+  // The worker exits right after this: let Dawn deliver the destroyed device's loss and
+  // release its instance first (an exit racing that has aborted or hung CI workers).
+  afterAll(async () => {
+    const lost = E.runtime().device.lost;
+    E.shutdownEngine();
+    await lost;
+    await new Promise((r) => setTimeout(r, 20));
+  });
 }
 
 export function toGpu(r: RefTensor, requiresGrad = false): E.Tensor {
