@@ -13,6 +13,18 @@ export type DawnInstance = ReturnType<typeof create>;
 type Dawn = typeof import('webgpu');
 let dawn: Promise<Dawn> | null = null;
 
+// Every Dawn instance this process made, kept until exit. dawn.node frees an instance once it
+// is garbage-collected even while devices, buffers or pending events made from it live, and a
+// later ProcessEvents then runs on freed memory: CI saw a vitest worker hung in a mutex inside
+// InstanceBase::ProcessEvents (gdb) and another aborting with glibc's "futex facility returned
+// an unexpected error code". A held instance does not keep Node from exiting once its devices
+// are destroyed, so holding them all costs one small object per adapter attempt.
+const instances: DawnInstance[] = [];
+function keepForProcess(gpu: DawnInstance): DawnInstance {
+  instances.push(gpu);
+  return gpu;
+}
+
 /**
  * Dawn's native module, loaded on the first request for an adapter, never at import: a
  * program that imports the engine on a machine without a GPU (or without a prebuilt
@@ -129,7 +141,7 @@ async function tryAdapter(create: Dawn['create'], attempt: Attempt): Promise<{ g
   if (attempt.env) for (const [k, v] of Object.entries(attempt.env)) process.env[k] ??= v;
   let gpu: DawnInstance;
   try {
-    gpu = create(attempt.options);
+    gpu = keepForProcess(create(attempt.options));
   } catch (e) {
     return (e as Error).message.split('\n')[0];
   }
@@ -171,9 +183,6 @@ export async function acquireDevice(): Promise<GpuContext> {
       failures.push(`${attempt.backend}: ${got}`);
       continue;
     }
-    // dawn.node crashes if its instance is collected while a device lives, and keeps Node
-    // alive while it is referenced: hold it exactly as long as the device.
-    const hold: { gpu: DawnInstance | null } = { gpu: got.gpu };
     const { adapter } = got;
     const summary = summarize(adapter, attempt);
     const masked = maskedFeatures();
@@ -199,16 +208,10 @@ export async function acquireDevice(): Promise<GpuContext> {
         features,
         destroy() {
           device.destroy();
-          // Dawn delivers the destroyed device's loss from the instance's event loop after
-          // this returns; an instance collected before then has its events processed from
-          // freed memory (seen as a test worker hung in a mutex at exit, or glibc's "futex
-          // facility returned an unexpected error code" abort). Let it go a turn after.
-          void device.lost.then(() => setTimeout(() => (hold.gpu = null), 0));
         },
       };
     } catch (e) {
       failures.push(`${attempt.backend} (${summary.name}): device request failed: ${(e as Error).message.split('\n')[0]}`);
-      hold.gpu = null;
     }
   }
   throw noAdapterError(failures);
@@ -220,10 +223,9 @@ export async function listAdapters(): Promise<AdapterSummary[]> {
   const found: AdapterSummary[] = [];
   const failures: string[] = [];
   for (const attempt of attempts()) {
-    let gpu: DawnInstance | null = null;
     try {
       if (attempt.env) for (const [k, v] of Object.entries(attempt.env)) process.env[k] ??= v;
-      gpu = create(attempt.options);
+      const gpu = keepForProcess(create(attempt.options));
       const seen = new Set<string>();
       for (const powerPreference of ['high-performance', 'low-power'] as const) {
         const adapter = await gpu.requestAdapter({ featureLevel: attempt.featureLevel, powerPreference } as GPURequestAdapterOptions);
@@ -236,8 +238,6 @@ export async function listAdapters(): Promise<AdapterSummary[]> {
       if (!seen.size) failures.push(`${attempt.backend}: no adapter offered`);
     } catch (e) {
       failures.push(`${attempt.backend}: ${(e as Error).message.split('\n')[0]}`);
-    } finally {
-      gpu = null;
     }
   }
   if (!found.length) throw noAdapterError(failures);

@@ -13,13 +13,12 @@ export function useEngine(): void {
   beforeAll(async () => {
     await E.initEngine();
   });
-  // The worker exits right after this: let Dawn deliver the destroyed device's loss and
-  // release its instance first (an exit racing that has aborted or hung CI workers).
+  // The worker exits right after this: let Dawn deliver the destroyed device's loss first,
+  // so no callback of this device is still pending when the process tears Dawn down.
   afterAll(async () => {
     const lost = E.runtime().device.lost;
     E.shutdownEngine();
     await lost;
-    await new Promise((r) => setTimeout(r, 20));
   });
 }
 
