@@ -108,10 +108,18 @@ export class Runtime {
     this.throwIfFailed();
   }
 
-  /** A bind group of its own for a kernel (the tuner's, reused over many dispatches); its uniforms, if any, get a buffer of their own. */
-  bindGroup(kernel: Kernel, buffers: GPUBuffer[]): GPUBindGroup {
+  /**
+   * A bind group of its own for a kernel (the tuner's, reused over many dispatches). Its
+   * uniforms, if any, get a buffer of their own, pushed to `owned` for the caller to destroy
+   * once the dispatches are done.
+   */
+  bindGroup(kernel: Kernel, buffers: GPUBuffer[], owned: GPUBuffer[]): GPUBindGroup {
     const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    if (kernel.uniforms) entries.push({ binding: buffers.length, resource: { buffer: uniformBuffer(this.device, kernel.uniforms) } });
+    if (kernel.uniforms) {
+      const u = uniformBuffer(this.device, kernel.uniforms);
+      owned.push(u);
+      entries.push({ binding: buffers.length, resource: { buffer: u } });
+    }
     return this.device.createBindGroup({ layout: this.pipeline(kernel).getBindGroupLayout(0), entries });
   }
 

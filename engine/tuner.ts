@@ -71,7 +71,7 @@ const MIN_REF_MS = 0.05;
 export interface Tunable {
   readonly device: GPUDevice;
   pipeline(kernel: Kernel): GPUComputePipeline;
-  bindGroup(kernel: Kernel, buffers: GPUBuffer[]): GPUBindGroup;
+  bindGroup(kernel: Kernel, buffers: GPUBuffer[], owned: GPUBuffer[]): GPUBindGroup;
 }
 
 /** The user's cache folder for hpa-engine (HPA_CACHE_DIR overrides). */
@@ -311,7 +311,8 @@ function disagreement(got: Float32Array[], want: Float32Array[], lengths: number
 async function timeCandidate(rt: Tunable, kernel: Kernel, buffers: GPUBuffer[], reps: number): Promise<number> {
   const device = rt.device;
   const pipeline = rt.pipeline(kernel);
-  const group = rt.bindGroup(kernel, buffers);
+  const owned: GPUBuffer[] = [];
+  const group = rt.bindGroup(kernel, buffers, owned);
   const stamps = device.features.has('timestamp-query');
   const qs = stamps ? device.createQuerySet({ type: 'timestamp', count: 2 }) : null;
   const enc = device.createCommandEncoder();
@@ -330,17 +331,21 @@ async function timeCandidate(rt: Tunable, kernel: Kernel, buffers: GPUBuffer[], 
   }
   const t0 = performance.now();
   device.queue.submit([enc.finish()]);
-  if (!staging) {
-    await device.queue.onSubmittedWorkDone();
-    return (performance.now() - t0) / reps;
+  try {
+    if (!staging) {
+      await device.queue.onSubmittedWorkDone();
+      return (performance.now() - t0) / reps;
+    }
+    await staging.mapAsync(GPUMapMode.READ);
+    const v = new BigUint64Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    return v[1] > v[0] ? Number(v[1] - v[0]) / 1e6 / reps : (performance.now() - t0) / reps;
+  } finally {
+    // the dispatches are done once the timestamps (or the queue) say so: a tuning run times
+    // hundreds of candidates, so their buffers are not left to the garbage collector
+    for (const b of [...owned, staging, resolve]) b?.destroy();
+    qs?.destroy();
   }
-  await staging.mapAsync(GPUMapMode.READ);
-  const v = new BigUint64Array(staging.getMappedRange().slice(0));
-  staging.unmap();
-  staging.destroy();
-  resolve!.destroy();
-  qs!.destroy();
-  return v[1] > v[0] ? Number(v[1] - v[0]) / 1e6 / reps : (performance.now() - t0) / reps;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -130,6 +130,36 @@ describe('the kernel tuner', () => {
     }
   });
 
+  it('destroys every buffer it makes to time candidates, uniforms included, instead of leaving them to the collector', async () => {
+    const rt = E.runtime();
+    const { a, b, want } = product();
+    const y = E.matmul(a, b);
+    expect(rt.tuner.queued).toBe(1);
+    const device = rt.device;
+    const made = new Set<GPUBuffer>();
+    const create = device.createBuffer;
+    device.createBuffer = function (desc: GPUBufferDescriptor) {
+      const buf = create.call(this, desc);
+      made.add(buf);
+      const destroy = buf.destroy;
+      buf.destroy = function () {
+        made.delete(buf);
+        return destroy.call(this);
+      };
+      return buf;
+    };
+    try {
+      await rt.tune();
+    } finally {
+      device.createBuffer = create;
+    }
+    const entry = rt.tuner.entry('matmul', shapeId)!;
+    expect(Object.keys(entry.ms).length).toBeGreaterThanOrEqual(2); // candidates were timed, so buffers were made
+    expect([...made].map((m) => `${m.size} bytes, usage ${m.usage}`)).toEqual([]);
+    expectClose(await toRef(y), want, 1e-4, 'matmul under the rule');
+    for (const t of [a, b, y]) t.dispose();
+  });
+
   for (const [what, text] of [
     ['a corrupt', '{"format": "hpa-engine-tune-1", "entr'],
     ['a foreign', JSON.stringify({ format: 'burn-autotune-v3', entries: { x: 1 } })],
