@@ -50,7 +50,7 @@ export class Runtime {
    * late), so a few are kept. */
   private stagingFree: GPUBuffer[] = [];
   /** Counters for benchmarks and tests. */
-  stats = { dispatches: 0, submits: 0, reads: 0, pipelines: 0, bindGroups: 0, stagingBuffers: 0 };
+  stats = { dispatches: 0, submits: 0, reads: 0, pipelines: 0, bindGroups: 0, stagingBuffers: 0, copies: 0 };
   /** Set while engine/capture.ts captures a step. */
   capture: CommandSink | null = null;
   /** While set (engine/profiler.ts's profile()), each dispatch gets a timed pass of its own. */
@@ -184,6 +184,7 @@ export class Runtime {
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
     this.capture?.copy(src, srcOffset, dst, dstOffset, bytes);
     this.pendingDispatches++;
+    this.stats.copies++;
   }
 
   /** Submits everything recorded so far. */

@@ -24,6 +24,18 @@ describe('the autograd tape', () => {
     expectClose(await toRef(x.grad!), T([2], [8, 0]), 1e-7, 'd/dx (x^2 + 2x)');
   });
 
+  it('passes a gradient through an add or reshape without a copy, and copies only a buffer given to two inputs', async () => {
+    const x = toGpu(T([2, 2], [1, -2, 0.5, 3]), true);
+    // add's backward gives its gradient to both inputs: one keeps the buffer, the other gets a copy.
+    const y = E.sum(E.reshape(E.add(E.exp(x), E.mul(x, x)), [4]));
+    const rt = E.runtime();
+    const copies = rt.stats.copies;
+    E.backward(y);
+    expect(rt.stats.copies - copies).toBe(1);
+    const v = [1, -2, 0.5, 3];
+    expectClose(await toRef(x.grad!), T([2, 2], v.map((a) => Math.exp(a) + 2 * a)), 1e-6, 'd/dx (e^x + x^2)');
+  });
+
   it('records nothing under noGrad', () => {
     const x = toGpu(T([2], [1, 2]), true);
     const y = E.noGrad(() => E.mul(x, x));
