@@ -51,6 +51,15 @@ export abstract class Module {
     return this.walk(true, true);
   }
 
+  /** namedTensors()'s tensors in its order, without building names: a compiled step checks
+   * them before every replay (pipeline/train/steps.ts), where the names cost more than the check. */
+  tensors(out: Tensor[] = []): Tensor[] {
+    for (const t of this.ownParams.values()) out.push(t);
+    for (const t of this.ownBuffers.values()) out.push(t);
+    for (const c of this.children.values()) c.tensors(out);
+    return out;
+  }
+
   parameters(): Tensor[] {
     return this.namedParameters().map(([, t]) => t);
   }

@@ -134,6 +134,11 @@ export abstract class Optimizer {
     return { tensors: Object.fromEntries(this.buffers), steps: Object.fromEntries(this.steps) };
   }
 
+  /** state()'s tensors in its order, without the records around them (checked before every replay of a compiled step). */
+  stateTensors(): Tensor[] {
+    return [...this.buffers.values()];
+  }
+
   /** Copies a saved state in (values into the live tensors); names and shapes must match. */
   loadState(s: OptimizerState): void {
     for (const [key, t] of this.buffers) {

@@ -19,7 +19,12 @@ export interface TrainStepResult {
 
 /** What a compiled step must find unchanged to replay: every tensor of the model, the optimizer's state and the dropout generator. */
 function stateOf(model: EfficientNet, opt?: E.Optimizer): () => (E.Tensor | E.Rng)[] {
-  return () => [...model.namedTensors().map(([, t]) => t), ...(opt ? Object.values(opt.state().tensors) : []), model.rng];
+  return () => {
+    const out: (E.Tensor | E.Rng)[] = model.tensors();
+    if (opt) for (const t of opt.stateTensors()) out.push(t);
+    out.push(model.rng);
+    return out;
+  };
 }
 
 /**
