@@ -32,7 +32,7 @@ export function backward(root: Tensor, opts: BackwardOptions = {}): void {
   runBackward(root, opts, { addInPlace, ones, clone: (t) => clone(t) });
 }
 export * from './ops/matmul.js';
-export { batchNorm2d, forceBatchNormThreads, type BatchNorm2dOptions } from './ops/batch-norm2d.js';
+export { batchNorm2d, forceBatchNormThreads, GuardedRunningStats, type BatchNorm2dOptions } from './ops/batch-norm2d.js';
 export * from './ops/conv2d.js';
 export * from './ops/depthwise-conv2d.js';
 export { globalAvgPool } from './ops/global-avg-pool.js';

@@ -1,4 +1,5 @@
-import { grid1d } from './kernel.js';
+import { grid1d, type Kernel } from './kernel.js';
+import { gridStrideMain, strideGroups } from './grid-stride.js';
 import { type BoundKernel, type ChannelLayout, declare, treeReduce } from './channel-wise.js';
 import { f32lit } from './wgsl.js';
 
@@ -291,4 +292,21 @@ ${chunkHeader(p)}
   }
 }`;
   return { key: `bnGradInput:${L.width}:${swish}:${training}`, code, workgroups: chunkGrid(p), bindings: buffers.map(([b]) => b), uniforms: planUniforms(p) };
+}
+
+/**
+ * The commit of a training step's running statistics (engine/ops/batch-norm2d.ts,
+ * GuardedRunningStats): RUNNING = SHADOW where the step guard's FLAG is 1, else RUNNING is
+ * left as it was, so a step the guard skipped moves the running statistics no more than
+ * the weights. Both are flat buffers of n floats (every BN layer's mean and variance).
+ * Bindings: running (rw), shadow, flag.
+ */
+export function bnRunningCommitKernel(n: number): Kernel {
+  const code = `@group(0) @binding(0) var<storage, read_write> RUNNING: array<f32>;
+@group(0) @binding(1) var<storage, read> SHADOW: array<f32>;
+@group(0) @binding(2) var<storage, read> FLAG: array<f32>;
+struct N { n: u32 }
+@group(0) @binding(3) var<uniform> u: N;
+${gridStrideMain('u.n', 'if (FLAG[0] != 0.0) { RUNNING[i] = SHADOW[i]; }')}`;
+  return { key: 'bnRunningCommit', code, workgroups: strideGroups(n), uniforms: new Uint32Array([n, 0, 0, 0]).buffer };
 }

@@ -9,10 +9,13 @@ import {
   bnGradInputKernel,
   bnGradPartialKernel,
   bnPlan,
+  bnRunningCommitKernel,
   bnStatsFinalizeKernel,
   bnStatsPartialKernel,
 } from '../../kernels/batch-norm2d.js';
 import { bufferOf } from './launch.js';
+import { keep } from '../scope.js';
+import { FlatBuffer, flatLayout } from '../flat-buffer.js';
 
 export interface BatchNorm2dOptions {
   /** batch statistics and running-stat updates (true) or the running statistics (false) */
@@ -100,8 +103,8 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean:
       dispatch(bnStatsPartialKernel(plan), { x: xb, part: part.binding });
       dispatch(bnStatsFinalizeKernel(plan, momentum, eps), {
         part: part.binding,
-        runningMean: bufferOf(OP, runningMean),
-        runningVar: bufferOf(OP, runningVar),
+        runningMean: bufferOf(OP, guarded ? guarded.shadow(runningMean) : runningMean),
+        runningVar: bufferOf(OP, guarded ? guarded.shadow(runningVar) : runningVar),
         stats: stats.binding,
       });
       part.dispose();
@@ -142,4 +145,108 @@ function bnBackward(x: Tensor, stats: Tensor, gamma: Tensor, beta: Tensor, gy: T
   dispatch(bnGradInputKernel(plan, swish, training), bufs);
   part.dispose();
   return [dx, dgamma, dbeta];
+}
+
+/** The guard whose track() is running: training-mode BN updates its shadows instead. */
+let guarded: GuardedRunningStats | null = null;
+
+/** Which GuardedRunningStats holds each running-statistics tensor (one per set, shared by the steps over one model). */
+const holders = new WeakMap<Tensor, GuardedRunningStats>();
+
+/**
+ * BN running statistics that a guarded training step (pipeline/train/steps.ts) updates only
+ * when its step guard (engine/optim/step-guard.ts) passes, like the weights: a step with a
+ * non-finite loss or gradient norm leaves them as they were. The statistics move into one
+ * flat buffer (each tensor a view of its segment, so checkpoints, eval and names are as
+ * before) with a shadow of the same layout. track() copies them into the shadow (one copy)
+ * and runs the forward pass with every training-mode BN updating its shadow segment, with
+ * the same kernel and so the same bits as in place; commit(flag) then writes the shadow
+ * back where the flag is 1 (one dispatch). Two commands a step, whatever the layer count.
+ */
+export class GuardedRunningStats {
+  private readonly running: FlatBuffer;
+  private readonly shadowBuf: FlatBuffer;
+  private readonly shadows = new Map<Tensor, Tensor>();
+  private refs = 1;
+  private released = false;
+
+  private constructor(readonly tensors: readonly Tensor[]) {
+    const layout = flatLayout(tensors.map((t) => t.size));
+    this.running = new FlatBuffer(layout, 'BN running statistics');
+    this.shadowBuf = new FlatBuffer(layout, 'BN running statistics (shadow)');
+    const rt = runtime();
+    tensors.forEach((t, i) => {
+      if (t.size) rt.copy(t.buffer, t.offset, this.running.buffer, layout.offsets[i] * 4, t.size * 4);
+      t.relocate(this.running.storage(i));
+      holders.set(t, this);
+      this.shadows.set(t, keep(this.shadowBuf.view(i, t.shape)));
+    });
+  }
+
+  /**
+   * The guard over exactly `tensors` (a model's running means and variances): the live one
+   * when another step over the same model made it (counted: each dispose() lets go of one),
+   * else a new one that moves them into its flat buffer.
+   */
+  static over(tensors: readonly Tensor[]): GuardedRunningStats {
+    const g = tensors.length ? holders.get(tensors[0]) : undefined;
+    if (g && g.intact() && g.tensors.length === tensors.length && tensors.every((t, i) => g.tensors[i] === t)) {
+      g.refs++;
+      return g;
+    }
+    if (new Set(tensors).size !== tensors.length) throw new Error(`${OP}: a running-statistics tensor is listed twice`);
+    for (const t of tensors) {
+      if (t.requiresGrad) throw new Error(`${OP}: ${t.describe()} requires grad; running statistics do not`);
+      // A view of the old storage would keep reading it after the move.
+      if (t.disposed || t.storage.refs !== 1) throw new Error(`${OP}: running statistics ${t.describe()} ${t.disposed ? 'were disposed' : 'have views'}; they cannot move into a flat buffer`);
+    }
+    return new GuardedRunningStats(tensors);
+  }
+
+  /** Every tensor still lives at its segment (none relocated elsewhere or disposed since). */
+  intact(): boolean {
+    if (this.released) return false;
+    const offsets = this.running.layout.offsets;
+    for (let i = 0; i < this.tensors.length; i++) {
+      const t = this.tensors[i];
+      if (t.disposed || t.buffer !== this.running.buffer || t.offset !== offsets[i] * 4) return false;
+    }
+    return true;
+  }
+
+  /** The shadow a training-mode BN updates for `t` while track() runs. */
+  shadow(t: Tensor): Tensor {
+    const s = this.shadows.get(t);
+    if (!s) throw new Error(`${OP}: running statistics ${t.describe()} are not among the ${this.tensors.length} this step guards`);
+    return s;
+  }
+
+  /** Runs `fn` (a training forward pass) with its BN running-stat updates going to the shadow. */
+  track<T>(fn: () => T): T {
+    if (guarded) throw new Error(`${OP}: running statistics are guarded twice at once`);
+    if (!this.intact()) throw new Error(`${OP}: the guarded running statistics moved since the guard was made (another step over the model?)`);
+    runtime().copy(this.running.buffer, 0, this.shadowBuf.buffer, 0, this.running.layout.total * 4);
+    guarded = this;
+    try {
+      return fn();
+    } finally {
+      guarded = null;
+    }
+  }
+
+  /** Writes the shadow back into the running statistics where `flag` (StepGuard.flag) is 1. */
+  commit(flag: Tensor): void {
+    runtime().dispatch(bnRunningCommitKernel(this.running.layout.total), [this.running.binding, this.shadowBuf.binding, flag.binding]);
+  }
+
+  /** Lets go of one hold; the last releases the shadow (the tensors keep the flat buffer alive while they live). */
+  dispose(): void {
+    if (this.released || --this.refs > 0) return;
+    this.released = true;
+    for (const s of this.shadows.values()) s.dispose();
+    this.shadows.clear();
+    for (const t of this.tensors) if (holders.get(t) === this) holders.delete(t);
+    this.running.release();
+    this.shadowBuf.release();
+  }
 }

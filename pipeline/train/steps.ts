@@ -27,6 +27,12 @@ function stateOf(model: EfficientNet, opt?: E.Optimizer): () => (E.Tensor | E.Rn
   };
 }
 
+/** The model's tensors that are not trained: BN running means and variances. */
+function runningStats(model: EfficientNet): E.Tensor[] {
+  const params = new Set(model.parameters());
+  return model.tensors().filter((t) => !params.has(t));
+}
+
 /**
  * One training step: forward, BCE-with-logits, backward, the non-finite guard and the
  * optimizer's update; its loss, sigmoid probabilities and guard flag are read back
@@ -34,11 +40,14 @@ function stateOf(model: EfficientNet, opt?: E.Optimizer): () => (E.Tensor | E.Rn
  * captured program replayed with one submit; the inputs, the dropout seeds and the
  * optimizer's step count are its per-step values. Eager or compiled, the guard decides
  * on the GPU whether the update applies (engine/optim/step-guard.ts), so both paths give
- * the same bits, and a non-finite step leaves the weights as they were.
+ * the same bits, and a non-finite step leaves the weights, the optimizer's moments and the
+ * BN running statistics (E.GuardedRunningStats) as they were.
  */
 export class TrainStep {
   private compiled: E.CompiledStep<{ loss: E.Tensor; probs: E.Tensor }> | null = null;
   private readonly guard = new E.StepGuard();
+  /** The model's BN running statistics, committed only when the guard passes (like the weights). */
+  private running: E.GuardedRunningStats;
   /** BCE's pos_weight per class (pipeline/train/pos-weight.ts), fixed for the run. */
   private readonly posWeight: E.Tensor | undefined;
 
@@ -48,6 +57,8 @@ export class TrainStep {
     mode: StepMode & { posWeight?: Float32Array } = {},
   ) {
     this.posWeight = mode.posWeight && E.keep(E.tensor(mode.posWeight, [mode.posWeight.length]));
+    // Before any capture: the statistics move into a flat buffer here.
+    this.running = E.GuardedRunningStats.over(runningStats(model));
     if (!mode.eager) {
       const state = stateOf(model, opt);
       const pw = this.posWeight;
@@ -58,13 +69,14 @@ export class TrainStep {
   /** Forward, loss, backward, guard and update (the gradients are gone after it). */
   private forwardBackward(x: E.Tensor, y: E.Tensor): { loss: E.Tensor; probs: E.Tensor } {
     const { loss, probs } = E.tidy(() => {
-      const logits = this.model.forward(x);
+      const logits = this.running.track(() => this.model.forward(x));
       const probs = E.keep(E.noGrad(() => E.sigmoid(logits)));
       return { loss: E.keep(E.bceWithLogits(logits, y, this.posWeight)), probs };
     });
     E.backward(loss);
     E.noGrad(() => this.guard.check(loss, this.opt.params.map(([, p]) => p)));
     this.opt.step(this.guard.flag);
+    this.running.commit(this.guard.flag);
     this.opt.zeroGrad();
     return { loss, probs };
   }
@@ -77,6 +89,12 @@ export class TrainStep {
    */
   run(x: Float32Array, xShape: E.Shape, y: Float32Array, yShape: E.Shape): Promise<TrainStepResult> {
     let out: { loss: E.Tensor; probs: E.Tensor };
+    // Another guard over this model's statistics moved them since (never inside a capture:
+    // the move's copies would be replayed); a compiled step then sees new buffers and recaptures.
+    if (!this.running.intact()) {
+      this.running.dispose();
+      this.running = E.GuardedRunningStats.over(runningStats(this.model));
+    }
     if (this.compiled) {
       out = this.compiled.run([
         { data: x, shape: xShape },
@@ -109,6 +127,7 @@ export class TrainStep {
     this.compiled?.dispose();
     this.compiled = null;
     this.guard.dispose();
+    this.running.dispose();
     this.posWeight?.dispose();
   }
 }

@@ -189,3 +189,60 @@ describe('batchNorm2d bad input', () => {
     );
   });
 });
+
+describe('batchNorm2d with guarded running statistics (E.GuardedRunningStats)', () => {
+  const bytes = (f: Float32Array) => Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+  const layers = [3, 8, 5]; // scalar and vec4 channel layouts, odd segment sizes
+  // Its own generator, drawn when the file is collected: the other tests' draws stay as they were.
+  const r = new Rng(23);
+  const ps = layers.map((C) => ({ gamma: f32(rand([C], r, 0.5, 1.5)), beta: f32(randn([C], r, 0.5)), rm: f32(randn([C], r, 0.3)), rv: f32(rand([C], r, 0.5, 2)) }));
+  const xs = layers.map((C) => f32(randn([2, 3, 4, C], r, 1.5)));
+  const initial = ps.flatMap((p) => [Float32Array.from(p.rm.data), Float32Array.from(p.rv.data)]);
+
+  /** Every layer's training forward once (unguarded, or guarded and committed under `flag`): the running stats and outputs after it. */
+  async function step(flag: number | null): Promise<{ after: Float32Array[]; y: Float32Array[] }> {
+    const stats = ps.flatMap((p) => [toGpu(p.rm), toGpu(p.rv)]);
+    const gb = ps.map((p) => [toGpu(p.gamma), toGpu(p.beta)]);
+    const x = xs.map((r) => toGpu(r));
+    const run = () => layers.map((_, i) => E.batchNorm2d(x[i], gb[i][0], gb[i][1], stats[2 * i], stats[2 * i + 1], { training: true, momentum: 0.3, swish: i === 1 }));
+    let ys: E.Tensor[];
+    if (flag === null) ys = run();
+    else {
+      const guard = E.GuardedRunningStats.over(stats);
+      ys = guard.track(run);
+      const f = E.tensor(Float32Array.of(flag), [1]);
+      guard.commit(f);
+      f.dispose();
+      // Another step over the same tensors shares the guard (each lets go of its hold).
+      expect(E.GuardedRunningStats.over(stats)).toBe(guard);
+      guard.dispose();
+      guard.dispose();
+    }
+    const out = { after: await E.readAll(stats), y: await E.readAll(ys) };
+    for (const t of [...stats, ...gb.flat(), ...x, ...ys]) t.dispose();
+    return out;
+  }
+
+  it('commits the in-place update bit for bit where the flag is 1 and leaves the statistics as they were where it is 0; the outputs are the same either way', async () => {
+    const plain = await step(null);
+    const committed = await step(1);
+    const skipped = await step(0);
+    plain.after.forEach((t, i) => {
+      expect(bytes(t).equals(bytes(initial[i])), `stat ${i} moves`).toBe(false);
+      expect(bytes(committed.after[i]).equals(bytes(t)), `stat ${i} committed`).toBe(true);
+      expect(bytes(skipped.after[i]).equals(bytes(initial[i])), `stat ${i} skipped`).toBe(true);
+    });
+    plain.y.forEach((t, i) => expect(bytes(skipped.y[i]).equals(bytes(t)) && bytes(committed.y[i]).equals(bytes(t)), `output ${i}`).toBe(true));
+  });
+
+  it('refuses a training BN whose statistics it does not hold, naming them', () => {
+    const held = [toGpu(f32(randn([4], rng))), toGpu(f32(randn([4], rng)))];
+    const other = [toGpu(f32(randn([4], rng))), toGpu(f32(randn([4], rng)))];
+    const [g, b] = [toGpu(f32(randn([4], rng))), toGpu(f32(randn([4], rng)))];
+    const x = toGpu(f32(randn([2, 3, 4], rng)));
+    const guard = E.GuardedRunningStats.over(held);
+    expect(() => guard.track(() => E.batchNorm2d(x, g, b, other[0], other[1], { training: true }))).toThrow(/batchNorm2d: running statistics #\d+\[4\] are not among the 2 this step guards/);
+    guard.dispose();
+    for (const t of [...held, ...other, g, b, x]) t.dispose();
+  });
+});

@@ -83,7 +83,7 @@ describe('the GPU step guard', () => {
   }
 
   for (const eager of [true, false]) {
-    it(`${eager ? 'eager' : 'compiled'} training: a NaN batch leaves the weights and moments as they were before it, for that step and the one launched after it`, async () => {
+    it(`${eager ? 'eager' : 'compiled'} training: a NaN batch leaves the weights, moments and BN running statistics as they were before it, for that step and the one launched after it`, async () => {
       const N = 2;
       const S = 16;
       const K = 5;
@@ -94,7 +94,11 @@ describe('the GPU step guard', () => {
       const rng = new E.Rng(9);
       const x = () => Float32Array.from({ length: N * S * S * 3 }, () => rng.normal(0, 1));
       const y = Float32Array.from({ length: N * K }, (_, i) => i % 2);
-      const snapshot = async () => [...(await E.readAll(opt.params.map(([, p]) => p))), ...(await E.readAll(Object.values(opt.state().tensors)))];
+      // Every tensor of the model (weights and BN running means and variances) and the moments.
+      const named = model.namedTensors();
+      expect(named.filter(([k]) => /running_(mean|var)$/.test(k)).length).toBeGreaterThan(10);
+      const snapshot = async () => [...(await E.readAll(named.map(([, t]) => t))), ...(await E.readAll(Object.values(opt.state().tensors)))];
+      const initial = await snapshot();
       const r1 = await step.run(x(), [N, S, S, 3], y, [N, K]);
       const r2 = await step.run(x(), [N, S, S, 3], y, [N, K]);
       expect([r1.finite, r2.finite]).toEqual([true, true]);
@@ -110,7 +114,10 @@ describe('the GPU step guard', () => {
       expect(r3.finite).toBe(false);
       expect(r4.finite).toBe(false);
       const after = await snapshot();
-      after.forEach((t, i) => expect(bytes(t).equals(bytes(before[i])), `tensor ${i}`).toBe(true));
+      after.forEach((t, i) => expect(bytes(t).equals(bytes(before[i])), `tensor ${i} (${named[i]?.[0] ?? 'a moment'})`).toBe(true));
+      // The finite steps did move them: the running statistics are committed, not frozen.
+      const changed = (k: RegExp) => named.some(([n], i) => k.test(n) && !bytes(before[i]).equals(bytes(initial[i])));
+      expect([changed(/running_mean$/), changed(/running_var$/), changed(/weight$/)]).toEqual([true, true, true]);
       step.dispose();
       opt.dispose();
       model.dispose();
