@@ -1,5 +1,11 @@
 import { flatIndexHeader } from './wgsl.js';
 
+type Buffers = readonly (readonly [name: string, type: string])[];
+
+function bindingLines(buffers: Buffers): string[] {
+  return buffers.map(([name, type], b) => `@group(0) @binding(${b}) var<storage, ${b === buffers.length - 1 ? 'read_write' : 'read'}> ${name}: array<${type}>;`);
+}
+
 /**
  * The opening every convolution-family kernel (conv2d's and depthwiseConv2d's passes)
  * shares: its storage buffers bound 0, 1, ... in order, the last one written; the flat
@@ -7,12 +13,79 @@ import { flatIndexHeader } from './wgsl.js';
  * so neighbouring lanes read neighbouring channels of one pixel) and the rest of the index
  * in `rest` ('var r' when the kernel splits it further, 'let s' for a chunk index).
  */
-export function convPreamble(buffers: readonly (readonly [name: string, type: string])[], total: number, lanes: number, rest = 'var r'): string {
-  const bindings = buffers.map(
-    ([name, type], b) => `@group(0) @binding(${b}) var<storage, ${b === buffers.length - 1 ? 'read_write' : 'read'}> ${name}: array<${type}>;`,
-  );
-  return `${flatIndexHeader(bindings.join('\n'))}
+export function convPreamble(buffers: Buffers, total: number, lanes: number, rest = 'var r'): string {
+  return `${flatIndexHeader(bindingLines(buffers).join('\n'))}
   if (i >= ${total}u) { return; }
   let cq = i32(i % ${lanes}u);
   ${rest} = i32(i / ${lanes}u);`;
+}
+
+/**
+ * Sizes a kernel reads from a uniform block instead of baking them into its WGSL, so one
+ * pipeline serves every value (lavapipe compiles each pipeline with LLVM on its first
+ * dispatch: seconds each). `add` returns the WGSL expression (an i32 field of `u`);
+ * `code` is the struct and its binding after the kernel's buffers; `buffer` the packing.
+ */
+export class SizeUniforms {
+  private readonly fields: [string, number][] = [];
+
+  add(name: string, value: number): string {
+    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) throw new Error(`kernel size ${name} = ${value} is not an i32`);
+    this.fields.push([name, value]);
+    return `u.${name}`;
+  }
+
+  /** The largest value packed: the kernels' index arithmetic must stay below divmod's bound. */
+  get max(): number {
+    return Math.max(0, ...this.fields.map(([, v]) => v));
+  }
+
+  code(binding: number): string {
+    const names = this.fields.map(([n]) => n);
+    while (names.length % 4) names.push(`pad${names.length}`);
+    return `struct U { ${names.map((n) => `${n}: i32`).join(', ')} }
+@group(0) @binding(${binding}) var<uniform> u: U;`;
+  }
+
+  buffer(): ArrayBuffer {
+    const v = new Int32Array(Math.ceil(this.fields.length / 4) * 4);
+    v.set(this.fields.map(([, x]) => x));
+    return v.buffer;
+  }
+}
+
+/**
+ * Largest dividend divmod below is exact for: f32 division may be 2.5 ULP off, which stays
+ * under a third of a unit of the quotient below 2^20, so one correction either way lands.
+ */
+export const DIVMOD_LIMIT = 1 << 20;
+
+/**
+ * (a / b, a % b) for 0 <= a < DIVMOD_LIMIT and b > 0, by f32 division and one correction.
+ * An integer division by a uniform is not a constant LLVM can turn into a multiply, and x86
+ * has no vector integer division, so lavapipe would run it one lane at a time. When `exact`
+ * (a grid past the limit) it is the plain integer division.
+ */
+function divmodFn(exact: boolean): string {
+  if (exact) return 'fn divmod(a: i32, b: i32) -> vec2<i32> { return vec2<i32>(a / b, a % b); }';
+  return `fn divmod(a: i32, b: i32) -> vec2<i32> {
+  var q = i32(f32(a) / f32(b));
+  var m = a - q * b;
+  q = q - select(0, 1, m < 0) + select(0, 1, m >= b);
+  return vec2<i32>(q, a - q * b);
+}`;
+}
+
+/**
+ * convPreamble for a kernel whose sizes are uniforms (`sizes`, bound after the buffers):
+ * the bounds test against `total` and the channel split by `lanes`, both uniform fields,
+ * and the shared `divmod` for the kernel's own index splits.
+ */
+export function convPreambleUniform(buffers: Buffers, sizes: SizeUniforms, total: string, lanes: string, rest = 'var r'): string {
+  const decls = [...bindingLines(buffers), sizes.code(buffers.length), divmodFn(sizes.max >= DIVMOD_LIMIT)];
+  return `${flatIndexHeader(decls.join('\n'))}
+  if (i >= u32(${total})) { return; }
+  let qc = divmod(i32(i), ${lanes});
+  let cq = qc.y;
+  ${rest} = qc.x;`;
 }

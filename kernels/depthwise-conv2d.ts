@@ -1,6 +1,6 @@
 import { grid1d, type Kernel } from './kernel.js';
 import { WG } from './wgsl.js';
-import { convPreamble } from './conv-preamble.js';
+import { convPreambleUniform, DIVMOD_LIMIT, SizeUniforms } from './conv-preamble.js';
 import { vecType, type RowSplit } from './conv2d.js';
 
 /**
@@ -10,6 +10,14 @@ import { vecType, type RowSplit } from './conv2d.js';
  * The taps along W are unrolled at generation time and the kernel rows are a loop (any k
  * works; k3 and k5 are what EfficientNet runs). Channels go as vec4 when C % 4 == 0,
  * scalars otherwise.
+ *
+ * The sizes (batch, map, channels, blocks per row, chunks) are uniforms, so one pipeline
+ * serves every layer of one kernel size, stride, padding and block at any batch and input
+ * size: lavapipe compiles each pipeline with LLVM (seconds each at k5), and baking the sizes
+ * made 36 pipelines per B0 input shape. What the code's structure depends on stays baked:
+ * kernel size, stride, padding, vec4 or scalar, the block, and the map's width (height)
+ * where one block spans a whole row (column), since then the taps that only read padding
+ * are left out at generation time (the small late-stage maps).
  */
 export interface DepthwiseDims {
   N: number;
@@ -26,8 +34,9 @@ export interface DepthwiseDims {
   padLeft: number;
 }
 
-function key(d: DepthwiseDims): string {
-  return [d.N, d.H, d.W, d.C, d.OH, d.OW, d.KH, d.KW, d.SH, d.SW, d.padTop, d.padLeft].join(',');
+/** What every pass bakes: the window, stride, padding and channel vector width; the rest is uniforms. */
+function key(d: DepthwiseDims, sizes: SizeUniforms): string {
+  return `k${d.KH}x${d.KW}:s${d.SH}x${d.SW}:p${d.padTop},${d.padLeft}:v${d.C % 4 === 0 ? 4 : 1}${sizes.max >= DIVMOD_LIMIT ? ':idiv' : ''}`;
 }
 
 const range = (n: number) => [...Array(n).keys()];
@@ -50,7 +59,7 @@ const PX = 4;
  * and the value selected away. On lavapipe this compiles 3x faster than an if per load
  * (seconds per kernel for k5) and runs no slower.
  */
-function loadOrZero(T: string, buf: string, pixel: string, NC: number, ok: string): string {
+function loadOrZero(T: string, buf: string, pixel: string, NC: string, ok: string): string {
   return `select(${T}(0.0), ${buf}[(${pixel}) * ${NC} + cq], ${ok})`;
 }
 
@@ -99,61 +108,70 @@ function blockKey(b: DepthwiseBlock): string {
 }
 
 /**
- * Forward. Bindings: 0 x, 1 w, [2 bias], then y. A thread owns a block of rows x pixels
- * output positions of one channel vector. When one block spans the whole output row (small
- * late-stage maps) its input columns are known at generation time, so taps that only ever
- * read padding are not loaded at all; likewise rows when one block spans the whole height
- * (unrolled schedule).
+ * Forward. Bindings: 0 x, 1 w, [2 bias], then y (sizes as uniforms after them). A thread owns
+ * a block of rows x pixels output positions of one channel vector. When one block spans the
+ * whole output row (small late-stage maps) its input columns are known at generation time,
+ * so taps that only ever read padding are not loaded at all; likewise rows when one block
+ * spans the whole height (unrolled schedule). Those variants bake the map's width (height).
  */
 export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, block: DepthwiseBlock = depthwiseForwardBlock(d)): Kernel {
   const CB = d.C % 4 === 0 ? 4 : 1;
   const T = vecType(CB);
-  const NC = d.C / CB;
   const PXF = Math.max(1, block.pixels);
   const PY = Math.max(1, Math.min(block.rows, d.OH));
   const OWB = Math.ceil(d.OW / PXF);
   const OHB = Math.ceil(d.OH / PY);
-  const total = d.N * OHB * OWB * NC;
+  const staticCols = OWB === 1;
+  const staticRows = block.schedule === 'unrolled' && OHB === 1;
+  const u = new SizeUniforms();
+  const total = u.add('total', d.N * OHB * OWB * (d.C / CB));
+  const NC = u.add('NC', d.C / CB);
+  const W = staticCols ? String(d.W) : u.add('W', d.W);
+  const OW = staticCols ? String(d.OW) : u.add('OW', d.OW);
+  const H = staticRows ? String(d.H) : u.add('H', d.H);
+  const OH = staticRows ? String(d.OH) : u.add('OH', d.OH);
+  const owb = staticCols ? '' : u.add('OWB', OWB);
+  const ohb = staticRows ? '' : u.add('OHB', OHB);
   const span = (PXF - 1) * d.SW + d.KW;
   // column of tap t when it is static (one block per row), else null
-  const staticCol = (t: number): number | null => (OWB === 1 ? t - d.padLeft : null);
+  const staticCol = (t: number): number | null => (staticCols ? t - d.padLeft : null);
   const liveTap = (t: number): boolean => {
     const c = staticCol(t);
     return c === null || (c >= 0 && c < d.W);
   };
-  const liveOut = (j: number): boolean => OWB > 1 || j < d.OW;
+  const liveOut = (j: number): boolean => !staticCols || j < d.OW;
   // Input row rr of the thread's window feeds output row py through kernel row rr - py * SH.
   const inRows = (PY - 1) * d.SH + d.KH;
-  const loadRow = (suffix: string, ihExpr: string, staticIh: number | null): string[] => {
+  const loadRow = (ihExpr: string, staticIh: number | null): string[] => {
     const out: string[] = [];
     if (staticIh === null) {
-      out.push(`let ih${suffix} = ${ihExpr};`);
-      out.push(`let rowOk${suffix} = ih${suffix} >= 0 && ih${suffix} < ${d.H};`);
-      out.push(`let xrow${suffix} = (n * ${d.H} + clamp(ih${suffix}, 0, ${d.H - 1})) * ${d.W};`);
+      out.push(`let ih = ${ihExpr};`);
+      out.push(`let rowOk = ih >= 0 && ih < ${H};`);
+      out.push(`let xrow = (n * ${H} + clamp(ih, 0, ${H} - 1)) * ${W};`);
     } else {
-      out.push(`let xrow${suffix} = (n * ${d.H} + ${staticIh}) * ${d.W};`);
+      out.push(`let xrow = (n * ${H} + ${staticIh}) * ${W};`);
     }
-    const rowOk = staticIh === null ? `rowOk${suffix}` : 'true';
+    const rowOk = staticIh === null ? 'rowOk' : 'true';
     for (const t of range(span)) {
       if (!liveTap(t)) continue;
       const c = staticCol(t);
       out.push(
         c === null
-          ? `let x${suffix}_${t} = ${loadOrZero(T, 'X', `xrow${suffix} + clamp(iw0 + ${t}, 0, ${d.W - 1})`, NC, `${rowOk} && iw0 + ${t} >= 0 && iw0 + ${t} < ${d.W}`)};`
+          ? `let x_${t} = ${loadOrZero(T, 'X', `xrow + clamp(iw0 + ${t}, 0, ${W} - 1)`, NC, `${rowOk} && iw0 + ${t} >= 0 && iw0 + ${t} < ${W}`)};`
           : staticIh === null
-            ? `let x${suffix}_${t} = ${loadOrZero(T, 'X', `xrow${suffix} + ${c}`, NC, rowOk)};`
-            : `let x${suffix}_${t} = X[(xrow${suffix} + ${c}) * ${NC} + cq];`,
+            ? `let x_${t} = ${loadOrZero(T, 'X', `xrow + ${c}`, NC, rowOk)};`
+            : `let x_${t} = X[(xrow + ${c}) * ${NC} + cq];`,
       );
     }
     return out;
   };
-  const fma = (suffix: string, py: number, kh: number, w: (kw: number) => string): string[] => {
+  const fma = (py: number, w: (kw: number) => string): string[] => {
     const out: string[] = [];
     for (const j of range(PXF)) {
       if (!liveOut(j)) continue;
       const terms = range(d.KW)
         .filter((kw) => liveTap(j * d.SW + kw))
-        .map((kw) => `x${suffix}_${j * d.SW + kw} * ${w(kw)}`);
+        .map((kw) => `x_${j * d.SW + kw} * ${w(kw)}`);
       if (terms.length) out.push(`acc_${py}_${j} += ${terms.join(' + ')};`);
     }
     return out;
@@ -162,7 +180,7 @@ export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, block: D
   for (const py of range(PY)) for (const j of range(PXF)) if (liveOut(j)) lines.push(`var acc_${py}_${j} = ${bias ? 'B[cq]' : `${T}(0.0)`};`);
   if (block.schedule === 'unrolled') {
     // rows known at generation time when one block spans the height (oh0 == 0)
-    const staticIh = (rr: number): number | null => (OHB === 1 ? rr - d.padTop : null);
+    const staticIh = (rr: number): number | null => (staticRows ? rr - d.padTop : null);
     const used = new Set<number>();
     const rowsCode: string[] = [];
     for (const rr of range(inRows)) {
@@ -173,19 +191,19 @@ export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, block: D
         const kh = rr - py * d.SH;
         if (kh < 0 || kh >= d.KH) continue;
         used.add(kh);
-        body.push(...fma('', py, kh, (kw) => `w_${kh}_${kw}`));
+        body.push(...fma(py, (kw) => `w_${kh}_${kw}`));
       }
       if (!body.length) continue;
-      rowsCode.push(`{\n    ${[...loadRow('', `oh0 * ${d.SH} + ${rr - d.padTop}`, sih), ...body].join('\n    ')}\n  }`);
+      rowsCode.push(`{\n    ${[...loadRow(`oh0 * ${d.SH} + ${rr - d.padTop}`, sih), ...body].join('\n    ')}\n  }`);
     }
     for (const kh of [...used].sort((a, b) => a - b)) for (let kw = 0; kw < d.KW; kw++) lines.push(`let w_${kh}_${kw} = Wt[${kh * d.KW + kw} * ${NC} + cq];`);
     lines.push(...rowsCode);
   } else {
-    const row = loadRow('', `oh0 * ${d.SH} + rr - ${d.padTop}`, null);
+    const row = loadRow(`oh0 * ${d.SH} + rr - ${d.padTop}`, null);
     for (const py of range(PY)) {
       const inner: string[] = [];
       for (let kw = 0; kw < d.KW; kw++) inner.push(`let w_${kw} = Wt[(kh * ${d.KW} + ${kw}) * ${NC} + cq];`);
-      inner.push(...fma('', py, 0, (kw) => `w_${kw}`));
+      inner.push(...fma(py, (kw) => `w_${kw}`));
       // the branch is uniform: every lane of a thread block shares rr
       row.push(
         PY === 1
@@ -199,24 +217,33 @@ export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, block: D
     const rowStores: string[] = [];
     for (const j of range(PXF)) {
       if (!liveOut(j)) continue;
-      const store = `Y[((n * ${d.OH} + oh0 + ${py}) * ${d.OW} + ow0 + ${j}) * ${NC} + cq] = acc_${py}_${j};`;
-      rowStores.push(OWB === 1 ? store : `if (ow0 + ${j} < ${d.OW}) { ${store} }`);
+      const store = `Y[((n * ${OH} + oh0 + ${py}) * ${OW} + ow0 + ${j}) * ${NC} + cq] = acc_${py}_${j};`;
+      rowStores.push(staticCols ? store : `if (ow0 + ${j} < ${OW}) { ${store} }`);
     }
-    const guarded = d.OH % PY !== 0 && py > 0;
-    lines.push(guarded ? `if (oh0 + ${py} < ${d.OH}) {\n    ${rowStores.join('\n    ')}\n  }` : rowStores.join('\n  '));
+    // a block past the last row of a map whose height the pipeline does not know
+    const guarded = py > 0 && (!staticRows || d.OH % PY !== 0);
+    lines.push(guarded ? `if (oh0 + ${py} < ${OH}) {\n    ${rowStores.join('\n    ')}\n  }` : rowStores.join('\n  '));
   }
-  const code = `${convPreamble(bias ? [['X', T], ['Wt', T], ['B', T], ['Y', T]] : [['X', T], ['Wt', T], ['Y', T]], total, NC)}
-  let ow0 = (r % ${OWB}) * ${PXF};
-  r = r / ${OWB};
-  let oh0 = (r % ${OHB}) * ${PY};
-  let n = r / ${OHB};
+  const split: string[] = [];
+  let rest = 'r';
+  if (staticCols) split.push('let ow0 = 0;');
+  else {
+    split.push(`let qw = divmod(r, ${owb});`, `let ow0 = qw.y * ${PXF};`);
+    rest = 'qw.x';
+  }
+  if (staticRows) split.push('let oh0 = 0;', `let n = ${rest};`);
+  else split.push(`let qh = divmod(${rest}, ${ohb});`, `let oh0 = qh.y * ${PY};`, 'let n = qh.x;');
+  const code = `${convPreambleUniform(bias ? [['X', T], ['Wt', T], ['B', T], ['Y', T]] : [['X', T], ['Wt', T], ['Y', T]], u, total, NC, 'let r')}
+  ${split.join('\n  ')}
   let iw0 = ow0 * ${d.SW} - ${d.padLeft};
   ${lines.join('\n  ')}
 }`;
+  const baked = `${staticCols ? `:w${d.W},${d.OW}` : ''}${staticRows ? `:h${d.H},${d.OH}` : ''}`;
   return {
-    key: `dwconv:fwd:${key(d)}:${bias}:${blockKey({ ...block, rows: PY, pixels: PXF })}`,
+    key: `dwconv:fwd:${key(d, u)}:${bias}:${blockKey({ ...block, rows: PY, pixels: PXF })}${baked}`,
     code,
-    workgroups: grid1d(Math.ceil(total / WG)),
+    workgroups: grid1d(Math.ceil((d.N * OHB * OWB * (d.C / CB)) / WG)),
+    uniforms: u.buffer(),
     flops: depthwiseFlops(d),
     bytes: depthwiseBytes(d, bias ? d.C : 0),
   };
@@ -240,17 +267,20 @@ export function depthwiseGradInputBlock(d: DepthwiseDims): DepthwiseGradInputBlo
  * ih = oh*SH - padTop + kh. A thread owns QX input pixels starting at a multiple of SW,
  * so which (pixel, kw) pairs meet an output column is known when the code is generated;
  * the row test (ih + padTop - kh divisible by SH) is one branch per kh.
- * Bindings: 0 dy, 1 w, 2 dx.
+ * Bindings: 0 dy, 1 w, 2 dx (sizes as uniforms after them).
  */
 export function depthwiseGradInputKernel(d: DepthwiseDims, block: DepthwiseGradInputBlock = depthwiseGradInputBlock(d)): Kernel {
   const CB = d.C % 4 === 0 ? 4 : 1;
   const T = vecType(CB);
-  const NC = d.C / CB;
   const QX = d.SW * Math.max(1, block.pixels);
   const PY = Math.max(1, Math.min(block.rows, d.H));
   const WB = Math.ceil(d.W / QX);
   const HB = Math.ceil(d.H / PY);
-  const total = d.N * HB * WB * NC;
+  const threads = d.N * HB * WB * (d.C / CB);
+  const u = new SizeUniforms();
+  const total = u.add('total', threads);
+  const NC = u.add('NC', d.C / CB);
+  const [H, W, OH, OW, wb, hb] = (['H', 'W', 'OH', 'OW'] as const).map((k) => u.add(k, d[k])).concat([u.add('WB', WB), u.add('HB', HB)]);
   // For pixel j of the block and tap kw: the output column offset q (ow = b*QX/SW + q), or none.
   const taps: { j: number; kw: number; q: number }[] = [];
   for (const j of range(QX)) {
@@ -269,10 +299,10 @@ export function depthwiseGradInputKernel(d: DepthwiseDims, block: DepthwiseGradI
   const lift = Math.ceil(d.KH / d.SH) + 1;
   const row: string[] = [];
   row.push(`let oh = ohLo + ro;`);
-  row.push(`let rowOk = oh >= 0 && oh < ${d.OH};`);
-  row.push(`let grow = (n * ${d.OH} + clamp(oh, 0, ${d.OH - 1})) * ${d.OW};`);
+  row.push(`let rowOk = oh >= 0 && oh < ${OH};`);
+  row.push(`let grow = (n * ${OH} + clamp(oh, 0, ${OH} - 1)) * ${OW};`);
   for (const q of qs) {
-    row.push(`let ${qName(q)} = ${loadOrZero(T, 'G', `grow + clamp(ow0 + ${q}, 0, ${d.OW - 1})`, NC, `rowOk && ow0 + ${q} >= 0 && ow0 + ${q} < ${d.OW}`)};`);
+    row.push(`let ${qName(q)} = ${loadOrZero(T, 'G', `grow + clamp(ow0 + ${q}, 0, ${OW} - 1)`, NC, `rowOk && ow0 + ${q} >= 0 && ow0 + ${q} < ${OW}`)};`);
   }
   for (const py of range(PY)) {
     const inner: string[] = [];
@@ -289,20 +319,20 @@ export function depthwiseGradInputKernel(d: DepthwiseDims, block: DepthwiseGradI
   lines.push(`let ohLo = (ih0 + ${d.padTop - d.KH + 1 + d.SH - 1 + lift * d.SH}) / ${d.SH} - ${lift};`);
   lines.push(`for (var ro = 0; ro < ${outRows}; ro++) {\n    ${row.join('\n    ')}\n  }`);
   for (const py of range(PY)) {
-    const stores = range(QX).map((j) => `if (iw0 + ${j} < ${d.W}) { DX[((n * ${d.H} + ih0 + ${py}) * ${d.W} + iw0 + ${j}) * ${NC} + cq] = acc_${py}_${j}; }`);
-    const guarded = d.H % PY !== 0 && py > 0;
-    lines.push(guarded ? `if (ih0 + ${py} < ${d.H}) {\n    ${stores.join('\n    ')}\n  }` : stores.join('\n  '));
+    const stores = range(QX).map((j) => `if (iw0 + ${j} < ${W}) { DX[((n * ${H} + ih0 + ${py}) * ${W} + iw0 + ${j}) * ${NC} + cq] = acc_${py}_${j}; }`);
+    lines.push(py > 0 ? `if (ih0 + ${py} < ${H}) {\n    ${stores.join('\n    ')}\n  }` : stores.join('\n  '));
   }
-  const code = `${convPreamble([['G', T], ['Wt', T], ['DX', T]], total, NC)}
-  let b = r % ${WB};
-  r = r / ${WB};
-  let ih0 = (r % ${HB}) * ${PY};
-  let n = r / ${HB};
+  const code = `${convPreambleUniform([['G', T], ['Wt', T], ['DX', T]], u, total, NC, 'let r')}
+  let qw = divmod(r, ${wb});
+  let b = qw.y;
+  let qh = divmod(qw.x, ${hb});
+  let ih0 = qh.y * ${PY};
+  let n = qh.x;
   let iw0 = b * ${QX};
   let ow0 = b * ${QX / d.SW};
   ${lines.join('\n  ')}
 }`;
-  return { key: `dwconv:dx:${key(d)}:${PY}x${QX / d.SW}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d) };
+  return { key: `dwconv:dx:${key(d, u)}:${PY}x${QX / d.SW}`, code, workgroups: grid1d(Math.ceil(threads / WG)), uniforms: u.buffer(), flops: depthwiseFlops(d), bytes: depthwiseBytes(d) };
 }
 
 /**
@@ -333,6 +363,18 @@ export function depthwiseGradWeightThreadsPerChunk(d: DepthwiseDims, block: Dept
   return (d.C % 4 === 0 ? d.C / 4 : d.C) * (block.schedule === 'window' ? 1 : d.KH);
 }
 
+/** The sizes both grad-weight kernels read from their uniforms. */
+function gradWeightSizes(d: DepthwiseDims, split: RowSplit, threads: number, PX: number) {
+  const u = new SizeUniforms();
+  const total = u.add('total', threads);
+  const NC = u.add('NC', d.C / (d.C % 4 === 0 ? 4 : 1));
+  const [H, W, OH, OW] = (['H', 'W', 'OH', 'OW'] as const).map((k) => u.add(k, d[k]));
+  const owb = u.add('OWB', Math.ceil(d.OW / PX));
+  const rowsPerChunk = u.add('rowsPerChunk', split.rowsPerChunk);
+  const rows = u.add('rows', d.N * d.OH);
+  return { u, total, NC, H, W, OH, OW, owb, rowsPerChunk, rows };
+}
+
 /**
  * First pass of the weight gradient: partial[s, kh, kw, c] = sum over the output pixels
  * of row chunk s of dy[pixel, c] * x[pixel's tap, c]. A thread owns all KH x KW taps of
@@ -342,30 +384,29 @@ export function depthwiseGradWeightThreadsPerChunk(d: DepthwiseDims, block: Dept
  * segments and one dy segment (a thread per kernel row loaded KH of each). The window is
  * refilled at the chunk's first row and at each image's first row. The op sums the
  * partials over s (the second pass), so no thread loops over all of N*OH*OW.
- * Bindings: 0 x, 1 dy, 2 partial.
+ * Bindings: 0 x, 1 dy, 2 partial (sizes as uniforms after them).
  */
 export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit, block: DepthwiseGradWeightBlock = depthwiseGradWeightBlock(d)): Kernel {
   const PX = Math.max(1, block.pixels);
   if (block.schedule === 'row') return gradWeightRowKernel(d, split, PX);
   const CB = d.C % 4 === 0 ? 4 : 1;
   const T = vecType(CB);
-  const NC = d.C / CB;
-  const total = NC * split.chunks;
+  const threads = (d.C / CB) * split.chunks;
+  const { u, total, NC, H, W, OH, OW, owb, rowsPerChunk, rows } = gradWeightSizes(d, split, threads, PX);
   const span = (PX - 1) * d.SW + d.KW;
-  const OWB = Math.ceil(d.OW / PX);
-  const rows = d.N * d.OH;
   const loadRow = (kh: number): string[] => [
     `{ let ih = oh * ${d.SH} + ${kh - d.padTop};`,
-    `  let rowOk = ih >= 0 && ih < ${d.H};`,
-    `  let xrow = (n * ${d.H} + clamp(ih, 0, ${d.H - 1})) * ${d.W};`,
+    `  let rowOk = ih >= 0 && ih < ${H};`,
+    `  let xrow = (n * ${H} + clamp(ih, 0, ${H} - 1)) * ${W};`,
     ...range(span).map(
-      (t) => `  x_${kh}_${t} = ${loadOrZero(T, 'X', `xrow + clamp(iw0 + ${t}, 0, ${d.W - 1})`, NC, `rowOk && iw0 + ${t} >= 0 && iw0 + ${t} < ${d.W}`)};`,
+      (t) => `  x_${kh}_${t} = ${loadOrZero(T, 'X', `xrow + clamp(iw0 + ${t}, 0, ${W} - 1)`, NC, `rowOk && iw0 + ${t} >= 0 && iw0 + ${t} < ${W}`)};`,
     ),
     '}',
   ];
   const body: string[] = [];
-  body.push(`let n = row / ${d.OH};`);
-  body.push(`let oh = row % ${d.OH};`);
+  body.push(`let nh = divmod(row, ${OH});`);
+  body.push('let n = nh.x;');
+  body.push('let oh = nh.y;');
   body.push(`let fresh = row == rowBeg || oh == 0;`);
   // ascending kh, so x_{kh+SH} is read before this step overwrites it
   for (let kh = 0; kh < d.KH; kh++) {
@@ -377,9 +418,9 @@ export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit, blo
       body.push('}');
     }
   }
-  body.push(`let grow = row * ${d.OW};`);
+  body.push(`let grow = row * ${OW};`);
   for (const j of range(PX)) {
-    body.push(`let g_${j} = ${loadOrZero(T, 'G', `grow + min(ow0 + ${j}, ${d.OW - 1})`, NC, `ow0 + ${j} < ${d.OW}`)};`);
+    body.push(`let g_${j} = ${loadOrZero(T, 'G', `grow + min(ow0 + ${j}, ${OW} - 1)`, NC, `ow0 + ${j} < ${OW}`)};`);
   }
   for (let kh = 0; kh < d.KH; kh++) {
     for (let kw = 0; kw < d.KW; kw++) {
@@ -395,11 +436,11 @@ export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit, blo
   for (let kh = 0; kh < d.KH; kh++) {
     for (let kw = 0; kw < d.KW; kw++) stores.push(`P[(s * ${d.KH * d.KW} + ${kh * d.KW + kw}) * ${NC} + cq] = a_${kh}_${kw};`);
   }
-  const code = `${convPreamble([['X', T], ['G', T], ['P', T]], total, NC, 'let s')}
+  const code = `${convPreambleUniform([['X', T], ['G', T], ['P', T]], u, total, NC, 'let s')}
   ${decls.join('\n  ')}
-  let rowBeg = s * ${split.rowsPerChunk};
-  let rowEnd = min(rowBeg + ${split.rowsPerChunk}, ${rows});
-  for (var ow0 = 0; ow0 < ${OWB * PX}; ow0 += ${PX}) {
+  let rowBeg = s * ${rowsPerChunk};
+  let rowEnd = min(rowBeg + ${rowsPerChunk}, ${rows});
+  for (var ow0 = 0; ow0 < ${owb} * ${PX}; ow0 += ${PX}) {
     let iw0 = ow0 * ${d.SW} - ${d.padLeft};
     for (var row = rowBeg; row < rowEnd; row++) {
       ${body.join('\n      ')}
@@ -407,7 +448,7 @@ export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit, blo
   }
   ${stores.join('\n  ')}
 }`;
-  return { key: `dwconv:dw:${key(d)}:${split.rowsPerChunk}:w${PX}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d, (split.chunks - 1) * d.KH * d.KW * d.C) };
+  return { key: `dwconv:dw:${key(d, u)}:w${PX}`, code, workgroups: grid1d(Math.ceil(threads / WG)), uniforms: u.buffer(), flops: depthwiseFlops(d), bytes: depthwiseBytes(d, (split.chunks - 1) * d.KH * d.KW * d.C) };
 }
 
 /**
@@ -420,39 +461,36 @@ export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit, blo
 function gradWeightRowKernel(d: DepthwiseDims, split: RowSplit, PX: number): Kernel {
   const CB = d.C % 4 === 0 ? 4 : 1;
   const T = vecType(CB);
-  const NC = d.C / CB;
-  const total = NC * d.KH * split.chunks;
+  const threads = (d.C / CB) * d.KH * split.chunks;
+  const { u, total, NC, H, W, OH, OW, owb, rowsPerChunk, rows } = gradWeightSizes(d, split, threads, PX);
   const span = (PX - 1) * d.SW + d.KW;
-  const OWB = Math.ceil(d.OW / PX);
-  const rows = d.N * d.OH;
   const body: string[] = [];
   for (const j of range(PX)) {
-    body.push(`let g_${j} = ${loadOrZero(T, 'G', `grow + min(ow0 + ${j}, ${d.OW - 1})`, NC, `ow0 + ${j} < ${d.OW}`)};`);
+    body.push(`let g_${j} = ${loadOrZero(T, 'G', `grow + min(ow0 + ${j}, ${OW} - 1)`, NC, `ow0 + ${j} < ${OW}`)};`);
   }
   body.push(`let iw0 = ow0 * ${d.SW} - ${d.padLeft};`);
   for (const t of range(span)) {
-    body.push(`let x_${t} = ${loadOrZero(T, 'X', `xrow + clamp(iw0 + ${t}, 0, ${d.W - 1})`, NC, `iw0 + ${t} >= 0 && iw0 + ${t} < ${d.W}`)};`);
+    body.push(`let x_${t} = ${loadOrZero(T, 'X', `xrow + clamp(iw0 + ${t}, 0, ${W} - 1)`, NC, `iw0 + ${t} >= 0 && iw0 + ${t} < ${W}`)};`);
   }
   for (let kw = 0; kw < d.KW; kw++) {
     body.push(`a_${kw} += ${range(PX).map((j) => `g_${j} * x_${j * d.SW + kw}`).join(' + ')};`);
   }
-  const code = `${convPreamble([['X', T], ['G', T], ['P', T]], total, NC)}
+  const code = `${convPreambleUniform([['X', T], ['G', T], ['P', T]], u, total, NC, 'let r')}
   let kh = r % ${d.KH};
   let s = r / ${d.KH};
   ${range(d.KW).map((kw) => `var a_${kw} = ${T}(0.0);`).join('\n  ')}
-  let rowEnd = min((s + 1) * ${split.rowsPerChunk}, ${rows});
-  for (var row = s * ${split.rowsPerChunk}; row < rowEnd; row++) {
-    let n = row / ${d.OH};
-    let oh = row % ${d.OH};
-    let ih = oh * ${d.SH} + kh - ${d.padTop};
-    if (ih < 0 || ih >= ${d.H}) { continue; }
-    let xrow = (n * ${d.H} + ih) * ${d.W};
-    let grow = row * ${d.OW};
-    for (var ow0 = 0; ow0 < ${OWB * PX}; ow0 += ${PX}) {
+  let rowEnd = min((s + 1) * ${rowsPerChunk}, ${rows});
+  for (var row = s * ${rowsPerChunk}; row < rowEnd; row++) {
+    let nh = divmod(row, ${OH});
+    let ih = nh.y * ${d.SH} + kh - ${d.padTop};
+    if (ih < 0 || ih >= ${H}) { continue; }
+    let xrow = (nh.x * ${H} + ih) * ${W};
+    let grow = row * ${OW};
+    for (var ow0 = 0; ow0 < ${owb} * ${PX}; ow0 += ${PX}) {
       ${body.join('\n      ')}
     }
   }
   ${range(d.KW).map((kw) => `P[(s * ${d.KH * d.KW} + kh * ${d.KW} + ${kw}) * ${NC} + cq] = a_${kw};`).join('\n  ')}
 }`;
-  return { key: `dwconv:dw:${key(d)}:${split.rowsPerChunk}:r${PX}`, code, workgroups: grid1d(Math.ceil(total / WG)), flops: depthwiseFlops(d), bytes: depthwiseBytes(d, (split.chunks - 1) * d.KH * d.KW * d.C) };
+  return { key: `dwconv:dw:${key(d, u)}:r${PX}`, code, workgroups: grid1d(Math.ceil(threads / WG)), uniforms: u.buffer(), flops: depthwiseFlops(d), bytes: depthwiseBytes(d, (split.chunks - 1) * d.KH * d.KW * d.C) };
 }
