@@ -32,12 +32,19 @@ export interface MatmulParams {
 export type MatmulVariant = 'subgroup' | 'tiled' | 'basic';
 export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['subgroup', 'tiled', 'basic'];
 
-/** WGSL index expressions for element (r, k) of op(A) and (k, c) of op(B), in f32 units, batch offset excluded. */
-export function operandIndex(p: MatmulParams): { a: (r: string, k: string) => string; b: (k: string, c: string) => string } {
-  const { M, N, K, transA, transB } = p;
+/**
+ * WGSL index expressions for element (r, k) of op(A) and (k, c) of op(B), in f32 units, batch
+ * offset excluded. `dims` are the WGSL expressions of M, N and K (uniform fields, or constants).
+ */
+export function operandIndex(
+  p: MatmulParams,
+  dims: { M: string; N: string; K: string } = { M: `${p.M}u`, N: `${p.N}u`, K: `${p.K}u` },
+): { a: (r: string, k: string) => string; b: (k: string, c: string) => string } {
+  const { M, N, K } = dims;
+  const { transA, transB } = p;
   return {
-    a: (r, k) => (transA ? `(${k}) * ${M}u + ${r}` : `(${r}) * ${K}u + ${k}`),
-    b: (k, c) => (transB ? `(${c}) * ${K}u + ${k}` : `(${k}) * ${N}u + ${c}`),
+    a: (r, k) => (transA ? `(${k}) * ${M} + ${r}` : `(${r}) * ${K} + ${k}`),
+    b: (k, c) => (transB ? `(${c}) * ${K} + ${k}` : `(${k}) * ${N} + ${c}`),
   };
 }
 
@@ -82,8 +89,4 @@ export function matmulUniforms(p: MatmulParams, rowTiles: number, workgroups: re
 export function uniformGridPrelude(folded: boolean): string {
   if (!folded) return 'let rowTile = wid.y; let z = wid.z;';
   return 'let flat = wid.z * u.foldY + wid.y; if (flat >= u.foldTotal) { return; } let rowTile = flat % u.rowTiles; let z = flat / u.rowTiles;';
-}
-
-export function matmulKey(p: MatmulParams, extra = ''): string {
-  return `matmul:${p.variant}${extra}:${p.M}:${p.N}:${p.K}:${p.batch}:${p.strideA}:${p.strideB}:${+p.transA}${+p.transB}:${+p.bias}`;
 }

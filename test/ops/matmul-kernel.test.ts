@@ -194,7 +194,7 @@ const blockings: Case[] = [
 ];
 
 /**
- * The subgroup kernel takes M, N, K, the batch strides and the grid fold as uniforms, so
+ * Every matmul kernel takes M, N, K, the batch strides and the grid fold as uniforms, so
  * layers of one layout at any channels, batch and input size share a pipeline: the same code
  * (hence key) for each pair here, and each result right through it.
  */
@@ -207,19 +207,23 @@ const sharedPipelines: [Case, Case][] = [
   [{ M: 33, N: 40, K: 9, batch: 11, shared: 'B', maxGrid: 10 }, { M: 21, N: 40, K: 13, batch: 12, shared: 'B', maxGrid: 10 }], // folded grid
 ];
 
-describe('matmul subgroup: one pipeline for every size of a layout', () => {
-  sharedPipelines.forEach(([c1, c2], i) => {
-    it(`${c1.M}x${c1.N}x${c1.K} and ${c2.M}x${c2.N}x${c2.K}${c1.transA ? ' Aᵀ' : ''}${c1.transB ? ' Bᵀ' : ''}${c1.maxGrid ? ' folded' : ''}`, async (t) => {
-      if (!canRunSubgroupVariant(ctx.summary, ctx.features)) t.skip(whyNoSubgroupVariant(ctx.summary, ctx.features) ?? undefined);
-      const [k1, k2] = [c1, c2].map((c) => matmulKernel({ ...params(c, 'subgroup'), blocking: { rows: 4, groups: 1 } }));
-      expect(k2.key).toBe(k1.key);
-      expect(k2.code).toBe(k1.code);
-      expect([...new Uint32Array(k2.uniforms!)]).not.toEqual([...new Uint32Array(k1.uniforms!)]);
-      await run({ ...params(c1, 'subgroup'), blocking: { rows: 4, groups: 1 } }, 300 + i);
-      await run({ ...params(c2, 'subgroup'), blocking: { rows: 4, groups: 1 } }, 310 + i);
+for (const variant of MATMUL_VARIANTS) {
+  // the subgroup variant at one fixed blocking (its default depends on the size)
+  const at = (c: Case): MatmulParams => ({ ...params(c, variant), ...(variant === 'subgroup' ? { blocking: { rows: 4, groups: 1 } } : {}) });
+  describe(`matmul ${variant}: one pipeline for every size of a layout`, () => {
+    sharedPipelines.forEach(([c1, c2], i) => {
+      it(`${c1.M}x${c1.N}x${c1.K} and ${c2.M}x${c2.N}x${c2.K}${c1.transA ? ' Aᵀ' : ''}${c1.transB ? ' Bᵀ' : ''}${c1.maxGrid ? ' folded' : ''}`, async (t) => {
+        if (variant === 'subgroup' && !canRunSubgroupVariant(ctx.summary, ctx.features)) t.skip(whyNoSubgroupVariant(ctx.summary, ctx.features) ?? undefined);
+        const [k1, k2] = [c1, c2].map((c) => matmulKernel(at(c)));
+        expect(k2.key).toBe(k1.key);
+        expect(k2.code).toBe(k1.code);
+        expect([...new Uint32Array(k2.uniforms!)]).not.toEqual([...new Uint32Array(k1.uniforms!)]);
+        await run(at(c1), 300 + i);
+        await run(at(c2), 310 + i);
+      });
     });
   });
-});
+}
 
 describe('matmul kernels on the real adapter vs a float64 loop', () => {
   for (const variant of MATMUL_VARIANTS) {
