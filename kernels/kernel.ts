@@ -2,9 +2,11 @@
  * What every kernel generator returns. Kernels know nothing of Tensor: an op passes
  * storage buffers in the order the generator documents; they are bound at
  * @group(0) @binding(0..n-1), and `uniforms`, when present, at @binding(n) as a
- * var<uniform>. Sizes that never change for a shape are baked into the WGSL as
- * constants (shapes are static in training, so the compiler can unroll); `key`
- * names the WGSL uniquely so pipelines are cached by it.
+ * var<uniform>. What shapes the code (kernel size, stride, padding, blocking) is
+ * baked into the WGSL; sizes that only enter the index arithmetic are uniforms where
+ * the kernel supports it, so one pipeline serves many shapes (each pipeline is an
+ * LLVM compile on lavapipe's first run); `key` names the WGSL uniquely so pipelines
+ * are cached by it.
  */
 export interface Kernel {
   key: string;
