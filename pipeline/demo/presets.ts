@@ -42,6 +42,9 @@ export interface DemoPreset {
   seed: number;
   image: TrainPreset;
   tile: TrainPreset;
+  /** Start the image model from the weak-label tile model's backbone (the tile model then
+   * trains first); from scratch otherwise. */
+  imageFromTile?: boolean;
 }
 
 export const DEMO_PRESETS: Record<'quick' | 'full', DemoPreset> = {

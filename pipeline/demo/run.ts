@@ -10,7 +10,7 @@ import { writeSynthDataset } from '../synth/write.js';
 import { makeTiles } from '../tiles/make.js';
 import { TRAIN_DEFAULTS } from '../train/options.js';
 import type { ProgressStream } from '../train/progress.js';
-import { BEST, trainRun, type TrainResult } from '../train/run.js';
+import { BEST, LAST, trainRun, type TrainResult } from '../train/run.js';
 import { DEMO_PRESETS, type DemoPreset } from './presets.js';
 import { refuseNonEmpty } from '../../engine/io/refuse-overwrite.js';
 
@@ -57,10 +57,12 @@ type TileLabels = 'weak' | 'truth';
 /**
  * The whole workflow on synthetic fields that carry cell-level truth, with the labels a
  * Kaggle user has: image labels for the image model, and the same image labels on every
- * tile for the tile model. synth (train and held-out test fields) -> train the image model
- * -> segment -> tiles -> train the tile model -> segment the test fields -> predict (fused)
- * -> evaluate, with the tile-weight sweep from the cached scores. With truthTiles the tile
- * stages run a second time on true cell labels. Expects the engine to be initialised.
+ * tile for the tile model. synth (train and held-out test fields) -> segment -> tiles ->
+ * train the tile model -> train the image model (from the tile model's backbone when the
+ * preset says so) -> segment the test fields -> predict (fused) -> evaluate, with the
+ * tile-weight sweep from the cached scores. With truthTiles the tile stages run a second
+ * time on true cell labels (the image model still starts from the weak-label tile model,
+ * as a Kaggle user's would). Expects the engine to be initialised.
  */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const log = o.log ?? ((l: string) => console.log(l));
@@ -87,7 +89,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   writeSynthDataset(dirs.train, { images: p.trainFields, size: p.fieldSize, seed: p.seed, force, ...cells });
   writeSynthDataset(dirs.test, { images: p.testFields, size: p.fieldSize, seed: p.seed + 1000, force, ...cells });
 
-  const train = async (data: string, out: string, t: DemoPreset['image']) =>
+  const train = async (data: string, out: string, t: DemoPreset['image'], init?: string) =>
     trainRun({
       options: {
         ...TRAIN_DEFAULTS,
@@ -103,6 +105,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         blend: t.blend ?? TRAIN_DEFAULTS.blend,
         seed: p.seed,
         cache: join(out, 'cache'),
+        ...(init ? { init } : {}),
       },
       force,
       log,
@@ -111,34 +114,47 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   const how = (t: DemoPreset['image']) =>
     `EfficientNet-B0, ${t.blend ?? TRAIN_DEFAULTS.blend}, ${t.size} px, ${t.epochs} epochs, batch ${t.batch}, lr ${t.lr} ${t.schedule ?? TRAIN_DEFAULTS.schedule}, pos_weight ${t.posWeight ?? TRAIN_DEFAULTS.posWeight}`;
-  step(`train the image model: ${how(p.image)}, on image labels`);
-  const image = await train(dirs.train, dirs.imageRun, p.image);
 
   step('segment the training fields');
   segmentDataset({ data: dirs.train, out: dirs.segTrain, force });
-  step('segment the test fields, scored against their true cells');
-  const seg = segmentDataset({ data: dirs.test, out: dirs.segTest, compare: dirs.test, force });
-  const segmentationF1 = seg.overall?.f1 ?? seg.fields[0].comparison!.f1;
 
   // Other cells masked out: a tile then shows one cell's protein, which is what its label describes.
   const tileOptions = { size: p.tile.size, margin: 0, maskOthers: true };
-  /** tiles -> tile model -> predict the test fields -> evaluate with the sweep. */
-  const tileStage = async (labels: TileLabels, to: { tiles: string; tileRun: string; predict: string }) => {
+  /** tiles -> tile model. */
+  const trainTiles = async (labels: TileLabels, to: { tiles: string; tileRun: string }) => {
     const what = labels === 'weak' ? "its image's labels (weak, as Kaggle gives them)" : "its true cell's labels (synthetic truth: an upper bound)";
     step(`tiles: one per segmented cell, other cells masked, labelled with ${what}`);
     const tiles = makeTiles({ data: dirs.train, seg: dirs.segTrain, out: to.tiles, ...tileOptions, truthLabels: labels === 'truth', force });
     log(`${tiles.tiles} tiles`);
     step(`train the tile model: ${how(p.tile)}, on ${labels} tile labels`);
-    const tile = await train(to.tiles, to.tileRun, p.tile);
+    return train(to.tiles, to.tileRun, p.tile);
+  };
+  const weakTile = await trainTiles('weak', dirs);
+
+  // The tile model goes first: each field gives it several cells to learn the protein
+  // patterns from, and its backbone (the same B0) starts the image model, which from
+  // scratch learns next to nothing in the few hundred steps this machine affords (issue 12).
+  // Its last checkpoint, not its best: the best is the lowest eval-mode val loss, which
+  // BatchNorm's lagging running statistics make noisy this early, so it is often epoch 1.
+  const imageInit = p.imageFromTile ? join(dirs.tileRun, LAST) : undefined;
+  step(`train the image model: ${how(p.image)}, on image labels${imageInit ? `, its backbone initialised from the weak-label tile model (${imageInit})` : ', from scratch'}`);
+  const image = await train(dirs.train, dirs.imageRun, p.image, imageInit);
+
+  step('segment the test fields, scored against their true cells');
+  const seg = segmentDataset({ data: dirs.test, out: dirs.segTest, compare: dirs.test, force });
+  const segmentationF1 = seg.overall?.f1 ?? seg.fields[0].comparison!.f1;
+
+  /** predict the test fields with the image model and a tile model -> evaluate with the sweep. */
+  const predictStage = async (labels: TileLabels, tileRun: string, predictDir: string) => {
     step(`predict the test fields: image and ${labels}-label tile scores fused per cell (w = 0.5)`);
     const scorers: ModelScorer[] = [];
     let predicted: PredictResult;
     try {
       const imageScorer = scorerFromCheckpoint(join(dirs.imageRun, BEST));
       scorers.push(imageScorer);
-      const tileScorer = scorerFromCheckpoint(join(to.tileRun, BEST), p.tile.batch);
+      const tileScorer = scorerFromCheckpoint(join(tileRun, BEST), p.tile.batch);
       scorers.push(tileScorer);
-      predicted = await predictDataset({ data: dirs.test, out: to.predict, seg: dirs.segTest, image: imageScorer, tile: tileScorer, weight: 0.5, tileOptions, force, log: () => {} });
+      predicted = await predictDataset({ data: dirs.test, out: predictDir, seg: dirs.segTest, image: imageScorer, tile: tileScorer, weight: 0.5, tileOptions, force, log: () => {} });
     } finally {
       for (const s of scorers) s.dispose();
     }
@@ -148,21 +164,22 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     log(formatSweepTable(sweep));
     const mapAt = (w: number) => sweep.find((r) => Math.abs(r.weight - w) < 1e-9)!.result.mAP;
     const mAP: DemoMap = { image: mapAt(0), tile: mapAt(1), fused: fused.mAP };
-    return { tileValF1: valF1(tile), mAP, predicted };
+    return { mAP, predicted };
   };
 
-  const weak = await tileStage('weak', dirs);
+  const weak = await predictStage('weak', dirs.tileRun, dirs.predict);
   Object.assign(paths, { submission: weak.predicted.submission, scores: weak.predicted.scores });
   let truthTiles: DemoResult['truthTiles'];
   if (o.truthTiles) {
     const truthDirs = { tiles: at('tiles-truth'), tileRun: at('tile-run-truth'), predict: at('predict-truth') };
-    const t = await tileStage('truth', truthDirs);
-    truthTiles = { tileValF1: t.tileValF1, mAP: t.mAP };
+    const truthTile = await trainTiles('truth', truthDirs);
+    const t = await predictStage('truth', truthDirs.tileRun, truthDirs.predict);
+    truthTiles = { tileValF1: valF1(truthTile), mAP: t.mAP };
     Object.assign(paths, { truthTiles: truthDirs.tiles, truthTileRun: truthDirs.tileRun, truthPredict: truthDirs.predict });
   }
   return {
     imageValF1: valF1(image),
-    tileValF1: weak.tileValF1,
+    tileValF1: valF1(weakTile),
     segmentationF1,
     mAP: weak.mAP,
     truthTiles,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../../models/checkpoint.js';
 import { formatDemoSummary, runDemo } from '../../pipeline/demo/run.js';
 import { formatDemoSeeds, runDemoSeeds } from '../../pipeline/demo/seeds.js';
 import { useEngine } from '../helpers/engine.js';
@@ -95,6 +96,40 @@ describe('demo', () => {
     expect(lines.filter((l) => l.includes('cell-level mAP, fused (w = 0.5)'))).toHaveLength(2);
     // the preset's training options reach the runs
     expect(lines.some((l) => l.includes('warmup-cosine, pos_weight sqrt'))).toBe(true);
+  });
+
+  it('imageFromTile: the tile model trains first and the image model starts from its backbone, with a fresh head', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'hpa-demo-init-')), 'demo');
+    // A rate so small that a step moves no weight by more than ~1e-9 (Adam's step is about
+    // lr whatever the gradient): what the image model ends with is what it started from.
+    // The tile model moves (both start from the same seeded init, so an unmoved tile model
+    // could not tell the two apart).
+    const still = { size: 32, epochs: 1, batch: 4, lr: 1e-9 };
+    const moving = { ...still, lr: 1e-2 };
+    const lines: string[] = [];
+    const run = (imageFromTile: boolean, dir: string) =>
+      runDemo({ out: join(out, dir), quick: true, log: (l) => lines.push(l), progressStream: quiet, preset: { trainFields: 6, testFields: 2, fieldSize: 160, minCells: 3, maxCells: 6, image: still, tile: moving, imageFromTile } });
+    const r = await run(true, 'init');
+    // from the tile model's last checkpoint (its best is the lowest val loss, often an early epoch)
+    const tile = readCheckpoint(join(r.paths.tileRun, 'last.safetensors'));
+    const image = readCheckpoint(join(r.paths.imageRun, 'best.safetensors'));
+    expect((image.training as { options: { init?: string } }).options.init).toBe(join(r.paths.tileRun, 'last.safetensors'));
+    const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    const conv = 'features.0.0.weight';
+    expect(maxDiff(image.weights.get(conv)!.data, tile.weights.get(conv)!.data)).toBeLessThan(1e-6);
+    expect(maxDiff(image.weights.get('features.8.0.weight')!.data, tile.weights.get('features.8.0.weight')!.data)).toBeLessThan(1e-6);
+    // the head is the image model's own, not the tile model's
+    expect(maxDiff(image.weights.get('classifier.1.weight')!.data, tile.weights.get('classifier.1.weight')!.data)).toBeGreaterThan(1e-3);
+    // the tile model was trained before the image model
+    const order = (what: string) => lines.findIndex((l) => l.includes(what));
+    expect(order('train the tile model')).toBeGreaterThan(-1);
+    expect(order('train the tile model')).toBeLessThan(order('train the image model'));
+    expect(lines[order('train the image model')]).toContain('initialised from the weak-label tile model');
+    // without it the image model starts from its own random init
+    const s = await run(false, 'scratch');
+    const scratch = readCheckpoint(join(s.paths.imageRun, 'best.safetensors'));
+    expect((scratch.training as { options: { init?: string } }).options.init).toBeUndefined();
+    expect(maxDiff(scratch.weights.get(conv)!.data, readCheckpoint(join(s.paths.tileRun, 'last.safetensors')).weights.get(conv)!.data)).toBeGreaterThan(1e-3);
   });
 
   it('refuses a non-empty folder without --force', async () => {
