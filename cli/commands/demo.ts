@@ -18,7 +18,7 @@ interface Flags {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('the whole workflow on synthetic HPA fields with cell-level truth, with the labels Kaggle gives (image labels, on every tile too): synth, train the image model, segment, tiles, train the tile model, predict, evaluate with the sweep')
+    .description('the whole workflow on synthetic HPA fields with cell-level truth, with the labels Kaggle gives (image labels, on every tile too): synth, segment, tiles, train the tile model, train the image model (started from the tile model backbone), predict, evaluate with the sweep')
     .addOption(flag({ flags: '--out <dir>', description: 'where every artefact goes (new or empty)', parse: text, required: true }))
     .option('--quick', 'a smaller run (under 10 minutes on 2 cores with the software GPU)')
     .option('--truth-tiles', "also train a tile model on the true cell labels (synthetic truth, which Kaggle does not give) and report it apart as an upper bound")
