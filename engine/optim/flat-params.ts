@@ -21,6 +21,8 @@ export class FlatParams {
   /** Set once another group took the parameters or dispose() ran: not used any more. */
   private detached = false;
   private released = false;
+  /** Optimizers over this group (create() shares it among optimizers of the same parameters). */
+  private refs = 1;
 
   private constructor(readonly params: readonly Tensor[]) {
     this.layout = flatLayout(params.map((p) => p.size));
@@ -36,10 +38,23 @@ export class FlatParams {
     });
   }
 
-  /** Moves `params` into a flat buffer, or null where one cannot be moved (shared storage:
-   * a reshaped view of it would keep reading the old buffer; the same tensor twice). */
+  /**
+   * Moves `params` into a flat buffer, or null where one cannot be moved (shared storage:
+   * a reshaped view of it would keep reading the old buffer; the same tensor twice). When
+   * they are already exactly one intact group's parameters (a second optimizer over the
+   * same model, in any order) that group is shared, so both optimizers stay flat; each
+   * dispose() lets go of one hold. Any other overlap moves the parameters into a new group
+   * and the old one's optimizers fall back to per-tensor kernels over their views: a tensor
+   * lives in one buffer, and a flat kernel updates every segment of its buffer, so two
+   * different groupings of one parameter cannot both be flat.
+   */
   static create(params: readonly Tensor[]): FlatParams | null {
     if (new Set(params).size !== params.length) return null;
+    const shared = FlatParams.of(params);
+    if (shared && shared.params.length === params.length) {
+      shared.refs++;
+      return shared;
+    }
     if (params.some((p) => p.disposed || p.storage.refs !== 1)) return null;
     return new FlatParams(params);
   }
@@ -115,7 +130,7 @@ export class FlatParams {
 
   /** Lets go of the buffers (the parameters keep P alive while they live; gradient views keep G). */
   dispose(): void {
-    if (this.released) return;
+    if (this.released || --this.refs > 0) return;
     this.released = true;
     this.detached = true;
     if (this.tables.size) runtime().flush();

@@ -56,9 +56,10 @@ export abstract class Optimizer {
     const f = this.flat;
     if (f) for (const b of bufferNames) this.flatState.set(b, new FlatBuffer(f.layout, `${op} ${b}`));
     // State is allocated up front so a training step reaches a steady buffer pool at once.
-    entries.forEach(([name, t], i) => {
-      for (const b of bufferNames) this.buffers.set(`${name}.${b}`, keep(f ? this.flatState.get(b)!.view(i, t.shape) : zeros(t.shape)));
-    });
+    // Flat, each tensor's state sits at its parameter's segment (a shared group's order may not be this one's).
+    for (const [name, t] of entries) {
+      for (const b of bufferNames) this.buffers.set(`${name}.${b}`, keep(f ? this.flatState.get(b)!.view(f.segment(t), t.shape) : zeros(t.shape)));
+    }
   }
 
   /** Whether the parameters, gradients and state live in flat buffers (one dispatch per step). */

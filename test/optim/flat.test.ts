@@ -156,6 +156,54 @@ describe('multi-tensor (flat) optimizers', () => {
     }
   });
 
+  it('a second optimizer over the same parameters (in another order) shares their flat buffers: both stay one dispatch a step and give the per-tensor bits; one over only some of them takes them and the first falls back to per-tensor kernels', async () => {
+    const pair = async (flat: boolean, subset = false) => {
+      const rng = new E.Rng(6);
+      const draw = (n: number) => Float32Array.from({ length: n }, () => rng.normal(0, 1));
+      const ps = Object.fromEntries(SHAPES.map((s, i) => [`p${i}`, E.parameter(draw(E.sizeOf(s)), s, `p${i}`)]));
+      const list = Object.values(ps);
+      const a = new E.Adam(ps, { lr: 0.05, flat });
+      const reversed = Object.fromEntries(Object.entries(ps).reverse());
+      const b = new E.SGD(subset ? { p1: ps.p1, p4: ps.p4 } : reversed, { lr: 0.1, momentum: 0.9, flat });
+      const dispatches = { a: [] as number[], b: [] as number[] };
+      for (let step = 0; step < 4; step++) {
+        for (const o of step % 2 ? [b, a] : [a, b]) {
+          for (const p of list) p.grad = E.tensor(draw(p.size), p.shape);
+          const before = E.runtime().stats.dispatches;
+          o.step();
+          dispatches[o === a ? 'a' : 'b'].push(E.runtime().stats.dispatches - before);
+          for (const p of list) {
+            p.grad?.dispose();
+            p.grad = null;
+          }
+        }
+      }
+      const out = { weights: (await E.readAll(list)).map(bits), state: (await E.readAll([...Object.values(a.state().tensors), ...Object.values(b.state().tensors)])).map(bits), dispatches };
+      a.dispose();
+      // What is left of the pair still runs (its hold keeps the shared buffers).
+      for (const p of list) p.grad = E.tensor(draw(p.size), p.shape);
+      b.step();
+      b.zeroGrad();
+      const last = (await E.readAll(list)).map(bits);
+      for (const p of list) p.grad?.dispose();
+      b.dispose();
+      list.forEach((p) => p.dispose());
+      return { ...out, last };
+    };
+    const per = await pair(false);
+    const flat = await pair(true);
+    expect(flat.weights).toEqual(per.weights);
+    expect(flat.state).toEqual(per.state);
+    expect(flat.last).toEqual(per.last);
+    expect(flat.dispatches).toEqual({ a: [1, 1, 1, 1], b: [1, 1, 1, 1] });
+    const subsetPer = await pair(false, true);
+    const subsetFlat = await pair(true, true);
+    expect(subsetFlat.weights).toEqual(subsetPer.weights);
+    expect(subsetFlat.state).toEqual(subsetPer.state);
+    // The subset's optimizer is flat (one dispatch); the first runs one kernel per parameter.
+    expect(subsetFlat.dispatches).toEqual({ a: Array(4).fill(SHAPES.length), b: [1, 1, 1, 1] });
+  });
+
   it('a compiled step replays the flat update with its per-step step count and learning rate, its gradients placed in the flat buffer', async () => {
     const train = async (compiled: boolean) => {
       const rng = new E.Rng(8);
