@@ -614,12 +614,14 @@ export class CompiledStep<O extends Record<string, Tensor>> {
     }
     for (const t of Object.values(out)) keep(t);
     e.outputs = out;
-    e.program = new Program(rt, rec);
     // The capture ran the step eagerly, so the pool now holds the step's eager peak as idle
     // buffers, which replays never use (the program has its own, planned by liveness). Give
-    // them back; flushed first, since recorded commands may still name them.
+    // them back before the plan's buffers are made, so the capture holds the eager peak once
+    // rather than that plus the plan; flushed first, since recorded commands may still name
+    // them. The plan needs none of them: it places the released values in buffers of its own.
     rt.flush();
     rt.pool.trim();
+    e.program = new Program(rt, rec);
     e.trace = undefined;
     e.uploads = undefined;
     e.state = this.opts.state?.();
