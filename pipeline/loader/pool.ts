@@ -135,7 +135,7 @@ export class WorkerPool {
     this.pending.delete(m.seq);
     this.busy.delete(w);
     this.served.add(w);
-    w.unref();
+    if (!this.closed) w.unref(); // close() keeps it ref'd until it has exited
     this.idle.push(w);
     if (p) {
       if (m.error !== undefined) p.reject(new Error(m.error));
@@ -172,6 +172,12 @@ export class WorkerPool {
     for (const p of this.pending.values()) p.reject(new Error('loader: the worker pool was closed'));
     this.pending.clear();
     this.queue = [];
+    // terminate()'s promise settles on the worker's exit event, which the event loop does not
+    // wait for while the worker is unref'd: with nothing else keeping the loop alive (Dawn's
+    // null backend, or a GPU with no work in flight) Node exits with code 13 first, and the
+    // error on its way up is never printed. Seen when a train run failed while a prefetched
+    // image's reply was still queued: done() unref'd that worker in the middle of close().
+    for (const w of this.workers) w.ref();
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers = [];
     this.idle = [];

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, copyFileSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../pipeline/dataset.js';
@@ -101,5 +101,26 @@ describe('WorkerPool when a worker dies', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('WorkerPool.close', () => {
+  // In a process of its own: a vitest worker has other handles that keep its loop alive.
+  it('settles even when nothing else keeps the event loop alive, idle or with an image in flight (the process must not exit 13 mid-close)', () => {
+    const pool = join(process.cwd(), 'dist', 'pipeline', 'loader', 'pool.js');
+    const script = `import { WorkerPool } from ${JSON.stringify(pool)};
+const idle = new WorkerPool(2);
+await idle.run(${JSON.stringify(job(ids[0]))});
+await idle.close();
+const busy = new WorkerPool(1);
+const late = busy.run(${JSON.stringify(job(ids[1]))}).catch((e) => e.message);
+// the worker finishes and posts its reply while this thread is busy: the reply is handled during close
+for (const t = Date.now(); Date.now() - t < 1500; );
+await busy.close();
+console.log('closed', await late);`;
+    const file = join(tmp.dir, 'close.mjs'); // a file, not -e: workers inherit execArgv
+    writeFileSync(file, script);
+    const out = execFileSync(process.execPath, [file], { encoding: 'utf8' });
+    expect(out.trim()).toBe('closed loader: the worker pool was closed');
   });
 });
