@@ -1,5 +1,5 @@
 import { grid1d, type Kernel } from './kernel.js';
-import { gridStrideMain, strideGroups } from './grid-stride.js';
+import { countUniform, gridStrideMain, strideGroups } from './grid-stride.js';
 import { type BoundKernel, type ChannelLayout, declare, treeReduce } from './channel-wise.js';
 import { f32lit } from './wgsl.js';
 
@@ -308,5 +308,5 @@ export function bnRunningCommitKernel(n: number): Kernel {
 struct N { n: u32 }
 @group(0) @binding(3) var<uniform> u: N;
 ${gridStrideMain('u.n', 'if (FLAG[0] != 0.0) { RUNNING[i] = SHADOW[i]; }')}`;
-  return { key: 'bnRunningCommit', code, workgroups: strideGroups(n), uniforms: new Uint32Array([n, 0, 0, 0]).buffer };
+  return { key: 'bnRunningCommit', code, workgroups: strideGroups(n), uniforms: countUniform(n) };
 }

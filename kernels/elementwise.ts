@@ -1,5 +1,5 @@
 import { grid1d, type Kernel } from './kernel.js';
-import { gridStrideMain, strideGroups } from './grid-stride.js';
+import { countUniform, gridStrideMain, strideGroups } from './grid-stride.js';
 import { WG, flatIndexHeader, offsetFromIndex } from './wgsl.js';
 
 /**
@@ -64,11 +64,6 @@ function scalarUniform(p: number, n: number): ArrayBuffer {
   new Float32Array(u, 0, 1)[0] = p;
   new Uint32Array(u, 4, 1)[0] = n;
   return u;
-}
-
-/** `struct N { n: u32 }` for the kernels without a scalar. */
-function countUniform(n: number): ArrayBuffer {
-  return new Uint32Array([n, 0, 0, 0]).buffer;
 }
 
 /** y = f(x, p). Bindings: 0 x, 1 y. */

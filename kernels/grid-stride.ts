@@ -21,3 +21,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
 }`;
 }
+
+/** `struct N { n: u32 }`: the element count a grid-stride kernel without other uniforms loops to (`u.n`). */
+export function countUniform(n: number): ArrayBuffer {
+  return new Uint32Array([n, 0, 0, 0]).buffer;
+}
