@@ -64,6 +64,11 @@ export abstract class Module {
     return this.namedParameters().map(([, t]) => t);
   }
 
+  /** The tensors that are not trained (BN running means and variances), in state_dict order. */
+  buffers(): Tensor[] {
+    return this.walk(false, true).map(([, t]) => t);
+  }
+
   private walk(params: boolean, buffers: boolean, prefix = '', out: [string, Tensor][] = []): [string, Tensor][] {
     if (params) for (const [n, t] of this.ownParams) out.push([prefix + n, t]);
     if (buffers) for (const [n, t] of this.ownBuffers) out.push([prefix + n, t]);

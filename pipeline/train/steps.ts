@@ -27,12 +27,6 @@ function stateOf(model: EfficientNet, opt?: E.Optimizer): () => (E.Tensor | E.Rn
   };
 }
 
-/** The model's tensors that are not trained: BN running means and variances. */
-function runningStats(model: EfficientNet): E.Tensor[] {
-  const params = new Set(model.parameters());
-  return model.tensors().filter((t) => !params.has(t));
-}
-
 /**
  * One training step: forward, BCE-with-logits, backward, the non-finite guard and the
  * optimizer's update; its loss, sigmoid probabilities and guard flag are read back
@@ -58,7 +52,7 @@ export class TrainStep {
   ) {
     this.posWeight = mode.posWeight && E.keep(E.tensor(mode.posWeight, [mode.posWeight.length]));
     // Before any capture: the statistics move into a flat buffer here.
-    this.running = E.GuardedRunningStats.over(runningStats(model));
+    this.running = E.GuardedRunningStats.over(model.buffers());
     if (!mode.eager) {
       const state = stateOf(model, opt);
       const pw = this.posWeight;
@@ -93,7 +87,7 @@ export class TrainStep {
     // the move's copies would be replayed); a compiled step then sees new buffers and recaptures.
     if (!this.running.intact()) {
       this.running.dispose();
-      this.running = E.GuardedRunningStats.over(runningStats(this.model));
+      this.running = E.GuardedRunningStats.over(this.model.buffers());
     }
     if (this.compiled) {
       out = this.compiled.run([
