@@ -82,6 +82,13 @@ export class Runtime {
     return this.ctx.features;
   }
 
+  /** False on Dawn's null backend (HPA_BACKEND=null): it records and submits but runs no
+   * kernel, so every read returns whatever the staging buffer held. It measures host cost;
+   * callers that act on read values (a non-finite guard) must not believe them. */
+  get computes(): boolean {
+    return this.ctx.summary.backend !== 'null';
+  }
+
   pipeline(kernel: Kernel): GPUComputePipeline {
     let p = this.pipelines.get(kernel.key);
     if (!p) {

@@ -65,6 +65,21 @@ describe('the hpa-engine binary', () => {
     expect(stderr).toContain(`hpa-engine: stopped; continue with: hpa-engine train --resume ${out}`);
     expect(existsSync(join(out, 'last.safetensors'))).toBe(true);
   });
+
+  it("trains through on Dawn's null backend, whose reads are noise, saying that its figures mean nothing", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hpa-null-'));
+    const data = join(dir, 'data');
+    writeSynthDataset(data, { images: 12, size: 64, seed: 3 });
+    const out = join(dir, 'run');
+    const r = spawnSync(process.execPath, [MAIN, 'train', '--data', data, '--out', out, '--size', '32', '--resize', '32', '--batch', '2', '--epochs', '2', '--workers', '0', '--no-cache'], {
+      encoding: 'utf8',
+      env: { ...process.env, HPA_BACKEND: 'null' },
+    });
+    // Before: the guard's flag read back as 0 and the run stopped at step 1 (exit 1).
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('the null backend runs no GPU work');
+    expect(r.stdout).toMatch(/^ +2 \|/m);
+  });
 });
 
 describe('Ctrl-C in a command with no stop of its own', () => {
