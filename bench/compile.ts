@@ -23,6 +23,7 @@ import { efficientNetConfig } from '../models/efficientnet-config.js';
 import { EvalForward, TrainStep } from '../pipeline/train/steps.js';
 import { DEMO_PRESETS } from '../pipeline/demo/presets.js';
 import type { BenchRow } from './report.js';
+import { option } from './args.js';
 
 const CLASSES = 19;
 
@@ -41,7 +42,7 @@ interface PassResult {
 
 function parseShapes(args: string[]): Shape[] {
   const q = DEMO_PRESETS.quick;
-  const given = args.find((a) => a.startsWith('--shapes='))?.slice(9) ?? `b${q.image.batch}x${q.image.size},b${q.tile.batch}x${q.tile.size}`;
+  const given = option(args, 'shapes') ?? `b${q.image.batch}x${q.image.size},b${q.tile.batch}x${q.tile.size}`;
   return given.split(',').map((g) => {
     const m = /^b(\d+)x(\d+)$/.exec(g.trim());
     if (!m || Number(m[1]) < 1 || Number(m[2]) < 32) throw new Error(`compile bench: --shapes wants e.g. b16x64,b32x48 (batch x size >= 32), got '${g}'`);

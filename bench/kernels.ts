@@ -12,6 +12,7 @@ import * as E from '../engine/index.js';
 import { efficientNetConfig } from '../models/efficientnet-config.js';
 import { copyBandwidth, timeCall, trainingKernelCases, type TrainingCase } from './kernels-training.js';
 import type { BenchRow } from './report.js';
+import { option } from './args.js';
 
 /** A training case that may also count FLOPs (then it is compared with the matmul peak too). */
 export interface KernelCase extends TrainingCase {
@@ -147,7 +148,7 @@ export async function matmulPeak(budgetMs: number): Promise<{ ms: number; gflops
 export async function kernelsBench(args: string[]): Promise<BenchRow[]> {
   await E.initEngine();
   const budget = args.includes('--quick') ? 50 : 400;
-  const only = args.find((a) => a.startsWith('--only='))?.slice(7);
+  const only = option(args, 'only');
   const mm = await matmulPeak(budget);
   const bw = await copyBandwidth(budget);
   const rows: BenchRow[] = [

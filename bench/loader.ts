@@ -8,20 +8,14 @@ import { openDataset } from '../pipeline/dataset.js';
 import { Loader } from '../pipeline/loader/loader.js';
 import { WorkerPool } from '../pipeline/loader/pool.js';
 import { writeSynthDataset } from '../pipeline/synth/write.js';
+import { countOption } from './args.js';
 import type { BenchRow } from './report.js';
 
-function flag(args: string[], name: string, def: number): number {
-  const a = args.find((x) => x.startsWith(`--${name}=`));
-  const v = a ? Number(a.slice(name.length + 3)) : def;
-  if (!Number.isFinite(v) || v < 0) throw new Error(`loader bench: --${name} must be a number`);
-  return v;
-}
-
 export async function loaderBench(args: string[]): Promise<BenchRow[]> {
-  const images = flag(args, 'images', 6);
-  const size = flag(args, 'size', 2048);
-  const workers = flag(args, 'workers', 2);
-  const batch = flag(args, 'batch', 4);
+  const images = countOption(args, 'loader', 'images', 6);
+  const size = countOption(args, 'loader', 'size', 2048);
+  const workers = countOption(args, 'loader', 'workers', 2, 0);
+  const batch = countOption(args, 'loader', 'batch', 4);
   const root = mkdtempSync(join(tmpdir(), 'hpa-bench-loader-'));
   const rows: BenchRow[] = [];
   try {

@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   matmul: async () => (await import('./matmul.js')).matmulBench,
   model: async () => (await import('./model.js')).modelBench,
   compile: async () => (await import('./compile.js')).compileBench,
+  'train-cli': async () => (await import('./train-cli.js')).trainCliBench,
 };
 
 async function main(): Promise<void> {

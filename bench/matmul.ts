@@ -12,14 +12,11 @@ import { canRunSubgroupVariant, chooseMatmulVariant, matmulKernel, MATMUL_VARIAN
 import type { BenchRow } from './report.js';
 import type { Kernel } from '../kernels/kernel.js';
 import { uniformBuffer } from '../engine/runtime.js';
+import { option } from './args.js';
 
 const SECONDS_PER_TIMING = 0.4;
 /** Slow variants skip a size when one dispatch would take longer than this. */
 const MAX_SECONDS_PER_DISPATCH = 4;
-
-function option(args: string[], name: string): string | undefined {
-  return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-}
 
 function storage(ctx: GpuContext, data: Float32Array): GPUBuffer {
   const buf = ctx.device.createBuffer({ size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });

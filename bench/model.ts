@@ -30,6 +30,7 @@ import { matmulPeak } from './kernels.js';
 import { copyBandwidth } from './kernels-training.js';
 import { EvalForward, TrainStep } from '../pipeline/train/steps.js';
 import type { Program } from '../engine/capture.js';
+import { option } from './args.js';
 
 const CLASSES = 19;
 const MIB = 1 << 20;
@@ -231,7 +232,7 @@ async function measureShape(s: Shape, steps: number, peers: PeerResult[], peaks:
 }
 
 function parseShapes(args: string[]): Shape[] {
-  const given = args.find((a) => a.startsWith('--shapes='))?.slice(9);
+  const given = option(args, 'shapes');
   if (given === undefined) return args.includes('--quick') ? SHAPES.slice(0, 1) : SHAPES;
   return given.split(',').map((g) => {
     const m = /^b(\d+)x(\d+)$/.exec(g.trim());
@@ -264,9 +265,9 @@ async function soak(s: Shape, n: number): Promise<BenchRow> {
 }
 
 export async function modelBench(args: string[]): Promise<BenchRow[]> {
-  const soakSteps = Number(args.find((a) => a.startsWith('--soak='))?.slice(7) ?? 0);
+  const soakSteps = Number(option(args, 'soak') ?? 0);
   if (!Number.isInteger(soakSteps) || soakSteps < 0) throw new Error(`model bench: --soak must be a step count`);
-  const given = args.find((a) => a.startsWith('--steps='))?.slice(8) ?? '3';
+  const given = option(args, 'steps') ?? '3';
   const steps = Number(given);
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`model bench: --steps must be a positive integer, got '${given}'`);
   const shapes = parseShapes(args);
