@@ -7,20 +7,6 @@ function bindingLines(buffers: Buffers): string[] {
 }
 
 /**
- * The opening every convolution-family kernel (conv2d's and depthwiseConv2d's passes)
- * shares: its storage buffers bound 0, 1, ... in order, the last one written; the flat
- * thread index with its bounds test; the thread's channel vector `cq` (i modulo `lanes`,
- * so neighbouring lanes read neighbouring channels of one pixel) and the rest of the index
- * in `rest` ('var r' when the kernel splits it further, 'let s' for a chunk index).
- */
-export function convPreamble(buffers: Buffers, total: number, lanes: number, rest = 'var r'): string {
-  return `${flatIndexHeader(bindingLines(buffers).join('\n'))}
-  if (i >= ${total}u) { return; }
-  let cq = i32(i % ${lanes}u);
-  ${rest} = i32(i / ${lanes}u);`;
-}
-
-/**
  * Sizes a kernel reads from a uniform block instead of baking them into its WGSL, so one
  * pipeline serves every value (lavapipe compiles each pipeline with LLVM on its first
  * dispatch: seconds each). `add` returns the WGSL expression (an i32 field of `u`);
@@ -77,15 +63,29 @@ function divmodFn(exact: boolean): string {
 }
 
 /**
- * convPreamble for a kernel whose sizes are uniforms (`sizes`, bound after the buffers):
- * the bounds test against `total` and the channel split by `lanes`, both uniform fields,
- * and the shared `divmod` for the kernel's own index splits.
+ * (a / b, a % b) as a vec2<i32> for 0 <= a: the shared `divmod` when `b` is a uniform field,
+ * plain integer division when it is a literal (a constant divisor LLVM turns into a
+ * multiply, and a divisor of 1 folds away entirely).
+ */
+export function splitBy(a: string, b: string): string {
+  return /^\d+$/.test(b) ? `vec2<i32>((${a}) / ${b}, (${a}) % ${b})` : `divmod(${a}, ${b})`;
+}
+
+/**
+ * The opening every convolution-family kernel (conv2d's and depthwiseConv2d's passes)
+ * shares: its storage buffers bound 0, 1, ... in order, the last one written, then `sizes`
+ * as a uniform block and the shared `divmod` for the kernel's own index splits; the flat
+ * thread index with its bounds test against `total`; the thread's channel vector `cq` (i
+ * modulo `lanes`, so neighbouring lanes read neighbouring channels of one pixel) and the
+ * rest of the index in `rest` ('var r' when the kernel splits it further, 'let s' for a
+ * chunk index). `total` and `lanes` are WGSL expressions: uniform fields, or literals
+ * where the kernel bakes them.
  */
 export function convPreambleUniform(buffers: Buffers, sizes: SizeUniforms, total: string, lanes: string, rest = 'var r'): string {
   const decls = [...bindingLines(buffers), sizes.code(buffers.length), divmodFn(sizes.max >= DIVMOD_LIMIT)];
   return `${flatIndexHeader(decls.join('\n'))}
   if (i >= u32(${total})) { return; }
-  let qc = divmod(i32(i), ${lanes});
+  let qc = ${splitBy('i32(i)', lanes)};
   let cq = qc.y;
   ${rest} = qc.x;`;
 }

@@ -2,7 +2,7 @@
  * Test harness for GPU ops: one engine per test file (vitest forks a process per file),
  * uploads of reference tensors, and the gradcheck every op goes through.
  */
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import * as E from '../../engine/index.js';
 import { T, randn, type RefTensor } from '../reference/tensor.js';
 import { numericVjp } from '../reference/gradcheck-numeric.js';
@@ -74,4 +74,40 @@ export async function gradcheck(c: GradcheckCase): Promise<void> {
     expectClose(await toRef(g), numeric[i], c.gradTol ?? 1e-4, `${c.name} grad of input ${i}`);
   }
   for (const t of [...xs, y, dyT]) t.dispose();
+}
+
+/** A convolution-family op on the GPU and its float64 forward and analytic backward (test/reference/conv.ts). */
+export interface ConvUnderTest {
+  name: string;
+  gpu: (x: E.Tensor, w: E.Tensor, b: E.Tensor) => E.Tensor;
+  forward: (x: RefTensor, w: RefTensor, b: RefTensor) => RefTensor;
+  backward: (x: RefTensor, w: RefTensor, dy: RefTensor) => { dx: RefTensor; dw: RefTensor; db: RefTensor };
+}
+
+/** y, dx, dw and db of [x, w, b] against the reference; backward must not read back to the host. */
+export async function expectConvForwardBackward(op: ConvUnderTest, inputs: RefTensor[], rng: Rng): Promise<void> {
+  const [x, w, b] = inputs.map(f32);
+  const expected = op.forward(x, w, b);
+  const dy = f32(randn(expected.shape, rng));
+  const grads = op.backward(x, w, dy);
+  const [gx, gw, gb] = [toGpu(x, true), toGpu(w, true), toGpu(b, true)];
+  const y = op.gpu(gx, gw, gb);
+  expectClose(await toRef(y), expected, 1e-5, `${op.name} y`);
+  const reads = E.runtime().stats.reads;
+  E.backward(y, { grad: toGpu(dy) });
+  expect(E.runtime().stats.reads, 'backward must not read back to the host').toBe(reads);
+  expectClose(await toRef(gx.grad!), grads.dx, 1e-5, `${op.name} dx`);
+  expectClose(await toRef(gw.grad!), grads.dw, 1e-5, `${op.name} dw`);
+  expectClose(await toRef(gb.grad!), grads.db, 1e-5, `${op.name} db`);
+}
+
+/**
+ * Runs `first` (which creates or reuses its pipelines), then `second`, and fails if the
+ * second created any pipeline: how a test shows that two shapes share their kernels.
+ */
+export async function expectSharedPipelines(first: () => Promise<void>, second: () => Promise<void>): Promise<void> {
+  await first();
+  const before = E.runtime().stats.pipelines;
+  await second();
+  expect(E.runtime().stats.pipelines - before, 'pipelines the second shape created').toBe(0);
 }

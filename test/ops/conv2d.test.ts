@@ -14,7 +14,7 @@ import { conv2d, conv2dBackward, type ConvOptions } from '../reference/conv.js';
 import { expectClose } from '../reference/compare.js';
 import { randn, type RefTensor } from '../reference/tensor.js';
 import { tfConv2d } from '../oracle/tf.js';
-import { f32, gradcheck, toGpu, toRef, useEngine } from '../helpers/engine.js';
+import { expectConvForwardBackward, expectSharedPipelines, f32, gradcheck, toGpu, toRef, useEngine } from '../helpers/engine.js';
 
 useEngine();
 
@@ -58,6 +58,14 @@ describe('conv2d forward and gradcheck', () => {
   }
 });
 
+/** The case's y, dx, dw and db against the float64 reference. */
+const expectForwardBackward = (c: ConvCase, rng: Rng) =>
+  expectConvForwardBackward(
+    { name: c.name, gpu: (x, w, b) => E.conv2d(x, w, opts(c, b)), forward: (x, w, b) => conv2d(x, w, b, c), backward: (x, w, dy) => conv2dBackward(x, w, dy, c) },
+    inputs(c, rng, true),
+    rng,
+  );
+
 describe('conv2d at a larger shape vs the analytic reference backward', () => {
   // 40 output rows and enough channels that the weight gradient takes several rows per chunk.
   const cases: ConvCase[] = [
@@ -65,22 +73,7 @@ describe('conv2d at a larger shape vs the analytic reference backward', () => {
     { name: 'stem k3 s2 same 3 -> 32', x: [2, 33, 30, 3], KH: 3, KW: 3, Cout: 32, stride: 2, padding: 'same' },
   ];
   for (const c of cases) {
-    it(c.name, async () => {
-      const rng = new Rng(11);
-      const [x, w, b] = inputs(c, rng, true).map(f32);
-      const expected = conv2d(x, w, b, c);
-      const dy = f32(randn(expected.shape, rng));
-      const grads = conv2dBackward(x, w, dy, c);
-      const [gx, gw, gb] = [toGpu(x, true), toGpu(w, true), toGpu(b, true)];
-      const y = E.conv2d(gx, gw, opts(c, gb));
-      expectClose(await toRef(y), expected, 1e-5, `${c.name} y`);
-      const reads = E.runtime().stats.reads;
-      E.backward(y, { grad: toGpu(dy) });
-      expect(E.runtime().stats.reads, 'backward must not read back to the host').toBe(reads);
-      expectClose(await toRef(gx.grad!), grads.dx, 1e-5, `${c.name} dx`);
-      expectClose(await toRef(gw.grad!), grads.dw, 1e-5, `${c.name} dw`);
-      expectClose(await toRef(gb.grad!), grads.db, 1e-5, `${c.name} db`);
-    });
+    it(c.name, () => expectForwardBackward(c, new Rng(11)));
   }
 
   it('skips the input gradient when the input needs none (the stem on images)', async () => {
@@ -94,6 +87,25 @@ describe('conv2d at a larger shape vs the analytic reference backward', () => {
     expect(w.grad).not.toBeNull();
     expect(x.grad).toBeNull();
   });
+});
+
+/**
+ * The direct kernels take batch, map sizes and padding as uniforms (the general path its
+ * channel counts too; the unrolled stem path bakes them for constant weight indices), so
+ * each pair below runs through the same pipelines: the second shape's forward and backward
+ * create none. The first of each pair is an EXTRA case whose pipelines the gradchecks made.
+ */
+describe('conv2d: one pipeline per pass for every batch, map size and padding', () => {
+  const pairs: [ConvCase, ConvCase][] = [
+    [EXTRA[1], { name: 'stem path 3 -> 16, batch 2, 12x15 valid', x: [2, 12, 15, 3], KH: 3, KW: 3, Cout: 16, stride: 2, padding: 0 }],
+    [EXTRA[2], { name: 'general path g2 16 -> 40, 7x4 pad2', x: [1, 7, 4, 16], KH: 3, KW: 3, Cout: 40, stride: 1, padding: 2, groups: 2 }],
+  ];
+  for (const [a, b] of pairs) {
+    it(`${a.name} and ${b.name}`, async () => {
+      const rng = new Rng(17);
+      await expectSharedPipelines(() => expectForwardBackward(a, rng), () => expectForwardBackward(b, rng));
+    });
+  }
 });
 
 describe('conv2d vs the tfjs oracle on random cases', () => {
