@@ -14,10 +14,13 @@ import { vecType, type RowSplit } from './conv2d.js';
  * The sizes (batch, map, channels, blocks per row, chunks) are uniforms, so one pipeline
  * serves every layer of one kernel size, stride, padding and block at any batch and input
  * size: lavapipe compiles each pipeline with LLVM (seconds each at k5), and baking the sizes
- * made 36 pipelines per B0 input shape. What the code's structure depends on stays baked:
- * kernel size, stride, padding, vec4 or scalar, the block, and the map's width (height)
- * where one block spans a whole row (column), since then the taps that only read padding
- * are left out at generation time (the small late-stage maps).
+ * made 36 pipelines per B0 input shape. The padding is a uniform too: 'same' pads a stride-2
+ * layer by one row less on an even map than on an odd one, so input sizes with odd late maps
+ * (48 px: 3x3) needed pipelines of their own. What the code's structure depends on stays
+ * baked: kernel size, stride, vec4 or scalar, the block, the grad-input's left padding modulo
+ * the stride (which taps meet which pixel), and the map's width (height) and padding where
+ * one block spans a whole row (column), since then the taps that only read padding are left
+ * out at generation time (the small late-stage maps).
  */
 export interface DepthwiseDims {
   N: number;
@@ -34,9 +37,9 @@ export interface DepthwiseDims {
   padLeft: number;
 }
 
-/** What every pass bakes: the window, stride, padding and channel vector width; the rest is uniforms. */
+/** What every pass bakes: the window, stride and channel vector width; the rest is uniforms (each pass adds what else it bakes). */
 function key(d: DepthwiseDims, sizes: SizeUniforms): string {
-  return `k${d.KH}x${d.KW}:s${d.SH}x${d.SW}:p${d.padTop},${d.padLeft}:v${d.C % 4 === 0 ? 4 : 1}${sizes.max >= DIVMOD_LIMIT ? ':idiv' : ''}`;
+  return `k${d.KH}x${d.KW}:s${d.SH}x${d.SW}:v${d.C % 4 === 0 ? 4 : 1}${sizes.max >= DIVMOD_LIMIT ? ':idiv' : ''}`;
 }
 
 const range = (n: number) => [...Array(n).keys()];
@@ -132,6 +135,8 @@ export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, block: D
   const OH = staticRows ? String(d.OH) : u.add('OH', d.OH);
   const owb = staticCols ? '' : u.add('OWB', OWB);
   const ohb = staticRows ? '' : u.add('OHB', OHB);
+  const padLeft = staticCols ? String(d.padLeft) : u.add('padLeft', d.padLeft);
+  const padTop = staticRows ? String(d.padTop) : u.add('padTop', d.padTop);
   const span = (PXF - 1) * d.SW + d.KW;
   // column of tap t when it is static (one block per row), else null
   const staticCol = (t: number): number | null => (staticCols ? t - d.padLeft : null);
@@ -194,12 +199,12 @@ export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, block: D
         body.push(...fma(py, (kw) => `w_${kh}_${kw}`));
       }
       if (!body.length) continue;
-      rowsCode.push(`{\n    ${[...loadRow(`oh0 * ${d.SH} + ${rr - d.padTop}`, sih), ...body].join('\n    ')}\n  }`);
+      rowsCode.push(`{\n    ${[...loadRow(`oh0 * ${d.SH} + ${rr} - ${padTop}`, sih), ...body].join('\n    ')}\n  }`);
     }
     for (const kh of [...used].sort((a, b) => a - b)) for (let kw = 0; kw < d.KW; kw++) lines.push(`let w_${kh}_${kw} = Wt[${kh * d.KW + kw} * ${NC} + cq];`);
     lines.push(...rowsCode);
   } else {
-    const row = loadRow(`oh0 * ${d.SH} + rr - ${d.padTop}`, null);
+    const row = loadRow(`oh0 * ${d.SH} + rr - ${padTop}`, null);
     for (const py of range(PY)) {
       const inner: string[] = [];
       for (let kw = 0; kw < d.KW; kw++) inner.push(`let w_${kw} = Wt[(kh * ${d.KW} + ${kw}) * ${NC} + cq];`);
@@ -235,10 +240,10 @@ export function depthwiseForwardKernel(d: DepthwiseDims, bias: boolean, block: D
   else split.push(`let qh = divmod(${rest}, ${ohb});`, `let oh0 = qh.y * ${PY};`, 'let n = qh.x;');
   const code = `${convPreambleUniform(bias ? [['X', T], ['Wt', T], ['B', T], ['Y', T]] : [['X', T], ['Wt', T], ['Y', T]], u, total, NC, 'let r')}
   ${split.join('\n  ')}
-  let iw0 = ow0 * ${d.SW} - ${d.padLeft};
+  let iw0 = ow0 * ${d.SW} - ${padLeft};
   ${lines.join('\n  ')}
 }`;
-  const baked = `${staticCols ? `:w${d.W},${d.OW}` : ''}${staticRows ? `:h${d.H},${d.OH}` : ''}`;
+  const baked = `${staticCols ? `:w${d.W},${d.OW},${d.padLeft}` : ''}${staticRows ? `:h${d.H},${d.OH},${d.padTop}` : ''}`;
   return {
     key: `dwconv:fwd:${key(d, u)}:${bias}:${blockKey({ ...block, rows: PY, pixels: PXF })}${baked}`,
     code,
@@ -280,12 +285,16 @@ export function depthwiseGradInputKernel(d: DepthwiseDims, block: DepthwiseGradI
   const u = new SizeUniforms();
   const total = u.add('total', threads);
   const NC = u.add('NC', d.C / CB);
-  const [H, W, OH, OW, wb, hb] = (['H', 'W', 'OH', 'OW'] as const).map((k) => u.add(k, d[k])).concat([u.add('WB', WB), u.add('HB', HB)]);
-  // For pixel j of the block and tap kw: the output column offset q (ow = b*QX/SW + q), or none.
+  const [H, W, OH, OW, wb, hb, padTop] = (['H', 'W', 'OH', 'OW'] as const).map((k) => u.add(k, d[k])).concat([u.add('WB', WB), u.add('HB', HB), u.add('padTop', d.padTop)]);
+  // padLeft = padLeftQ * SW + padLeftR: only the residue decides which taps meet which pixel,
+  // the quotient just shifts the block's output columns (a uniform).
+  const padLeftR = d.padLeft % d.SW;
+  const padLeftQ = u.add('padLeftQ', (d.padLeft - padLeftR) / d.SW);
+  // For pixel j of the block and tap kw: the output column offset q (ow = ow0 + q), or none.
   const taps: { j: number; kw: number; q: number }[] = [];
   for (const j of range(QX)) {
     for (let kw = 0; kw < d.KW; kw++) {
-      const m = j + d.padLeft - kw;
+      const m = j + padLeftR - kw;
       if (((m % d.SW) + d.SW) % d.SW === 0) taps.push({ j, kw, q: m / d.SW });
     }
   }
@@ -312,11 +321,11 @@ export function depthwiseGradInputKernel(d: DepthwiseDims, block: DepthwiseGradI
       if (terms.length) inner.push(`acc_${py}_${j} += ${terms.join(' + ')};`);
     }
     // uniform across the lanes of a thread block, which share ih0 and ro
-    row.push(`{ let kh = ih0 + ${py + d.padTop} - oh * ${d.SH};\n    if (kh >= 0 && kh < ${d.KH}) {\n      ${inner.join('\n      ')}\n    } }`);
+    row.push(`{ let kh = ih0 + ${py} + ${padTop} - oh * ${d.SH};\n    if (kh >= 0 && kh < ${d.KH}) {\n      ${inner.join('\n      ')}\n    } }`);
   }
   const lines: string[] = [];
   for (const py of range(PY)) for (const j of range(QX)) lines.push(`var acc_${py}_${j} = ${T}(0.0);`);
-  lines.push(`let ohLo = (ih0 + ${d.padTop - d.KH + 1 + d.SH - 1 + lift * d.SH}) / ${d.SH} - ${lift};`);
+  lines.push(`let ohLo = (ih0 + ${padTop} + ${-d.KH + 1 + d.SH - 1 + lift * d.SH}) / ${d.SH} - ${lift};`);
   lines.push(`for (var ro = 0; ro < ${outRows}; ro++) {\n    ${row.join('\n    ')}\n  }`);
   for (const py of range(PY)) {
     const stores = range(QX).map((j) => `if (iw0 + ${j} < ${W}) { DX[((n * ${H} + ih0 + ${py}) * ${W} + iw0 + ${j}) * ${NC} + cq] = acc_${py}_${j}; }`);
@@ -329,10 +338,10 @@ export function depthwiseGradInputKernel(d: DepthwiseDims, block: DepthwiseGradI
   let ih0 = qh.y * ${PY};
   let n = qh.x;
   let iw0 = b * ${QX};
-  let ow0 = b * ${QX / d.SW};
+  let ow0 = b * ${QX / d.SW} + ${padLeftQ};
   ${lines.join('\n  ')}
 }`;
-  return { key: `dwconv:dx:${key(d, u)}:${PY}x${QX / d.SW}`, code, workgroups: grid1d(Math.ceil(threads / WG)), uniforms: u.buffer(), flops: depthwiseFlops(d), bytes: depthwiseBytes(d) };
+  return { key: `dwconv:dx:${key(d, u)}:${PY}x${QX / d.SW}:pl${padLeftR}`, code, workgroups: grid1d(Math.ceil(threads / WG)), uniforms: u.buffer(), flops: depthwiseFlops(d), bytes: depthwiseBytes(d) };
 }
 
 /**
@@ -372,7 +381,9 @@ function gradWeightSizes(d: DepthwiseDims, split: RowSplit, threads: number, PX:
   const owb = u.add('OWB', Math.ceil(d.OW / PX));
   const rowsPerChunk = u.add('rowsPerChunk', split.rowsPerChunk);
   const rows = u.add('rows', d.N * d.OH);
-  return { u, total, NC, H, W, OH, OW, owb, rowsPerChunk, rows };
+  const padTop = u.add('padTop', d.padTop);
+  const padLeft = u.add('padLeft', d.padLeft);
+  return { u, total, NC, H, W, OH, OW, owb, rowsPerChunk, rows, padTop, padLeft };
 }
 
 /**
@@ -392,10 +403,10 @@ export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit, blo
   const CB = d.C % 4 === 0 ? 4 : 1;
   const T = vecType(CB);
   const threads = (d.C / CB) * split.chunks;
-  const { u, total, NC, H, W, OH, OW, owb, rowsPerChunk, rows } = gradWeightSizes(d, split, threads, PX);
+  const { u, total, NC, H, W, OH, OW, owb, rowsPerChunk, rows, padTop, padLeft } = gradWeightSizes(d, split, threads, PX);
   const span = (PX - 1) * d.SW + d.KW;
   const loadRow = (kh: number): string[] => [
-    `{ let ih = oh * ${d.SH} + ${kh - d.padTop};`,
+    `{ let ih = oh * ${d.SH} + ${kh} - ${padTop};`,
     `  let rowOk = ih >= 0 && ih < ${H};`,
     `  let xrow = (n * ${H} + clamp(ih, 0, ${H} - 1)) * ${W};`,
     ...range(span).map(
@@ -441,7 +452,7 @@ export function depthwiseGradWeightKernel(d: DepthwiseDims, split: RowSplit, blo
   let rowBeg = s * ${rowsPerChunk};
   let rowEnd = min(rowBeg + ${rowsPerChunk}, ${rows});
   for (var ow0 = 0; ow0 < ${owb} * ${PX}; ow0 += ${PX}) {
-    let iw0 = ow0 * ${d.SW} - ${d.padLeft};
+    let iw0 = ow0 * ${d.SW} - ${padLeft};
     for (var row = rowBeg; row < rowEnd; row++) {
       ${body.join('\n      ')}
     }
@@ -462,13 +473,13 @@ function gradWeightRowKernel(d: DepthwiseDims, split: RowSplit, PX: number): Ker
   const CB = d.C % 4 === 0 ? 4 : 1;
   const T = vecType(CB);
   const threads = (d.C / CB) * d.KH * split.chunks;
-  const { u, total, NC, H, W, OH, OW, owb, rowsPerChunk, rows } = gradWeightSizes(d, split, threads, PX);
+  const { u, total, NC, H, W, OH, OW, owb, rowsPerChunk, rows, padTop, padLeft } = gradWeightSizes(d, split, threads, PX);
   const span = (PX - 1) * d.SW + d.KW;
   const body: string[] = [];
   for (const j of range(PX)) {
     body.push(`let g_${j} = ${loadOrZero(T, 'G', `grow + min(ow0 + ${j}, ${OW} - 1)`, NC, `ow0 + ${j} < ${OW}`)};`);
   }
-  body.push(`let iw0 = ow0 * ${d.SW} - ${d.padLeft};`);
+  body.push(`let iw0 = ow0 * ${d.SW} - ${padLeft};`);
   for (const t of range(span)) {
     body.push(`let x_${t} = ${loadOrZero(T, 'X', `xrow + clamp(iw0 + ${t}, 0, ${W} - 1)`, NC, `iw0 + ${t} >= 0 && iw0 + ${t} < ${W}`)};`);
   }
@@ -482,7 +493,7 @@ function gradWeightRowKernel(d: DepthwiseDims, split: RowSplit, PX: number): Ker
   let rowEnd = min((s + 1) * ${rowsPerChunk}, ${rows});
   for (var row = s * ${rowsPerChunk}; row < rowEnd; row++) {
     let nh = divmod(row, ${OH});
-    let ih = nh.y * ${d.SH} + kh - ${d.padTop};
+    let ih = nh.y * ${d.SH} + kh - ${padTop};
     if (ih < 0 || ih >= ${H}) { continue; }
     let xrow = (nh.x * ${H} + ih) * ${W};
     let grow = row * ${OW};

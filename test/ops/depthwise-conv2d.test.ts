@@ -13,7 +13,7 @@ import { depthwiseConv2d, depthwiseConv2dBackward, type ConvOptions } from '../r
 import { expectClose } from '../reference/compare.js';
 import { randn, type RefTensor } from '../reference/tensor.js';
 import { tfDepthwiseConv2d } from '../oracle/tf.js';
-import { f32, gradcheck, toGpu, toRef, useEngine } from '../helpers/engine.js';
+import { expectConvForwardBackward, expectSharedPipelines, f32, gradcheck, toGpu, toRef, useEngine } from '../helpers/engine.js';
 
 useEngine();
 
@@ -56,22 +56,13 @@ describe('depthwiseConv2d forward and gradcheck', () => {
   }
 });
 
-/** y, dx, dw and db against the float64 reference; backward must not read back to the host. */
-async function expectForwardBackward(c: DepthwiseCase, rng: Rng): Promise<void> {
-  const [x, w, b] = inputs(c, rng, true).map(f32);
-  const expected = depthwiseConv2d(x, w, b, c);
-  const dy = f32(randn(expected.shape, rng));
-  const grads = depthwiseConv2dBackward(x, w, dy, c);
-  const [gx, gw, gb] = [toGpu(x, true), toGpu(w, true), toGpu(b, true)];
-  const y = E.depthwiseConv2d(gx, gw, opts(c, gb));
-  expectClose(await toRef(y), expected, 1e-5, `${c.name} y`);
-  const reads = E.runtime().stats.reads;
-  E.backward(y, { grad: toGpu(dy) });
-  expect(E.runtime().stats.reads, 'backward must not read back to the host').toBe(reads);
-  expectClose(await toRef(gx.grad!), grads.dx, 1e-5, `${c.name} dx`);
-  expectClose(await toRef(gw.grad!), grads.dw, 1e-5, `${c.name} dw`);
-  expectClose(await toRef(gb.grad!), grads.db, 1e-5, `${c.name} db`);
-}
+/** The case's y, dx, dw and db against the float64 reference. */
+const expectForwardBackward = (c: DepthwiseCase, rng: Rng) =>
+  expectConvForwardBackward(
+    { name: c.name, gpu: (x, w, b) => E.depthwiseConv2d(x, w, opts(c, b)), forward: (x, w, b) => depthwiseConv2d(x, w, b, c), backward: (x, w, dy) => depthwiseConv2dBackward(x, w, dy, c) },
+    inputs(c, rng, true),
+    rng,
+  );
 
 describe('depthwiseConv2d at larger shapes vs the analytic reference backward', () => {
   const cases: DepthwiseCase[] = [
@@ -84,6 +75,25 @@ describe('depthwiseConv2d at larger shapes vs the analytic reference backward', 
   ];
   for (const c of cases) {
     it(c.name, () => expectForwardBackward(c, new Rng(12)));
+  }
+});
+
+/**
+ * Batch, map sizes and padding are uniforms (a stride-2 grad-input bakes only the left
+ * padding's residue modulo the stride), so each pair below runs through the same pipelines:
+ * the second shape's forward and backward create none. The first of each pair is an EXTRA
+ * case whose pipelines the gradchecks made.
+ */
+describe('depthwiseConv2d: one pipeline per pass for every batch, map size and padding', () => {
+  const pairs: [DepthwiseCase, DepthwiseCase][] = [
+    [EXTRA[0], { name: 'k3 s1 pad2, C8 vec4, 5x11', x: [1, 5, 11, 8], KH: 3, KW: 3, stride: 1, padding: 2 }],
+    [EXTRA[1], { name: 'k3 s2 pad3, C12 vec4, batch 2, 8x10', x: [2, 8, 10, 12], KH: 3, KW: 3, stride: 2, padding: 3 }],
+  ];
+  for (const [a, b] of pairs) {
+    it(`${a.name} and ${b.name}`, async () => {
+      const rng = new Rng(23);
+      await expectSharedPipelines(() => expectForwardBackward(a, rng), () => expectForwardBackward(b, rng));
+    });
   }
 });
 
