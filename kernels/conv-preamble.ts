@@ -52,7 +52,7 @@ export const DIVMOD_LIMIT = 1 << 20;
  * has no vector integer division, so lavapipe would run it one lane at a time. When `exact`
  * (a grid past the limit) it is the plain integer division.
  */
-function divmodFn(exact: boolean): string {
+export function divmodFn(exact: boolean): string {
   if (exact) return 'fn divmod(a: i32, b: i32) -> vec2<i32> { return vec2<i32>(a / b, a % b); }';
   return `fn divmod(a: i32, b: i32) -> vec2<i32> {
   var q = i32(f32(a) / f32(b));

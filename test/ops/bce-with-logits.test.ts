@@ -5,7 +5,7 @@ import { bceWithLogits, bceWithLogitsBackward } from '../reference/loss.js';
 import { expectClose, expectCloseScalar } from '../reference/compare.js';
 import { T, rand, randn, type RefTensor } from '../reference/tensor.js';
 import { tfBceWithLogits } from '../oracle/tf.js';
-import { f32, gradcheck, toGpu, toRef, useEngine } from '../helpers/engine.js';
+import { expectSharedPipelines, f32, gradcheck, toGpu, toRef, useEngine } from '../helpers/engine.js';
 
 useEngine();
 const rng = new Rng(51);
@@ -33,6 +33,16 @@ describe('bceWithLogits: loss and gradient vs reference', () => {
       });
     }
   }
+
+  it('one pipeline for every batch and class count (uniforms)', async () => {
+    const lossOf = async (shape: number[]) => {
+      const x = f32(randn(shape, rng, 2));
+      const y = targets(shape);
+      const pw = f32(rand([shape[shape.length - 1]], rng, 0.5, 4));
+      expectCloseScalar(await E.bceWithLogits(toGpu(x), toGpu(y), toGpu(pw)).item(), bceWithLogits(x, y, pw), 1e-5, `loss ${shape}`);
+    };
+    await expectSharedPipelines(() => lossOf([16, 19]), () => lossOf([5, 7]));
+  });
 
   it('agrees with the tfjs oracle', async () => {
     const x = f32(randn([16, 19], rng, 2));

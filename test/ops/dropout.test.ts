@@ -5,7 +5,7 @@ import { CompiledStep } from '../../engine/capture.js';
 import { dropConnect, dropout } from '../reference/dropout.js';
 import { expectClose } from '../reference/compare.js';
 import { T, rand, type RefTensor } from '../reference/tensor.js';
-import { f32, gradcheck, toGpu, toRef, useEngine } from '../helpers/engine.js';
+import { expectSharedPipelines, f32, gradcheck, toGpu, toRef, useEngine } from '../helpers/engine.js';
 
 useEngine();
 const rng = new Rng(41);
@@ -68,6 +68,17 @@ describe('dropConnect (per-sample stochastic depth)', () => {
     await gradcheck({ name: 'dropConnect', inputs: [x], gpu: ([t]) => E.dropConnect(t, p, new Rng(seed)), ref: ([t]) => dropConnect(t, keep, 1 - p) });
     const other = await maskOf(x, (t) => E.dropConnect(t, p, new Rng(seed + 1)));
     expect([...other.data]).not.toEqual([...mask.data]);
+  });
+
+  it('one pipeline for every sample size (a uniform): each shape keeps or zeroes whole samples through it', async () => {
+    const wholeSamples = async (shape: number[]) => {
+      const mask = await maskOf(positive(shape), (t) => E.dropConnect(t, 0.5, rng));
+      const per = mask.data.length / shape[0];
+      for (let i = 0; i < mask.data.length; i++) expect(mask.data[i], `element ${i} of ${shape}`).toBe(mask.data[Math.floor(i / per) * per]);
+    };
+    // scalar units of 30 and 42; vec4 units of 16 and 32
+    const pairs = [[[16, 3, 2, 5], [9, 7, 3, 2]], [[6, 2, 2, 4], [5, 4, 2, 4]]];
+    for (const [a, b] of pairs) await expectSharedPipelines(() => wholeSamples(a), () => wholeSamples(b));
   });
 
   it('over many samples the kept fraction is 1 - p', async () => {
