@@ -4,6 +4,7 @@ import { Container, Module } from './module.js';
 import { BatchNorm2d } from './nn/batch-norm2d.js';
 import { Conv2d } from './nn/conv2d.js';
 import { ConvBnAct } from './nn/conv-bn-act.js';
+import { uniformByIn } from './nn/init.js';
 import { Linear } from './nn/linear.js';
 import { MBConv } from './nn/mbconv.js';
 
@@ -44,6 +45,19 @@ export class EfficientNet extends Module {
     this.head = features.add(new ConvBnAct(new Conv2d(last, config.headChannels, { kernel: 1 }, init), bn(config.headChannels), true));
     const classifier = this.addChild('classifier', new Container());
     this.classifier = classifier.add(new Linear(config.headChannels, config.numClasses, init), '1');
+  }
+
+  /**
+   * Redraws the classifier's weights as a new nn.Linear(1280, classes) would be drawn
+   * (U(+-1/sqrt(1280)); the bias stays 0), the head a fine-tuner puts on a backbone.
+   * torchvision's own draw, U(+-1/sqrt(classes)), is sized for its 1000 classes: with 19
+   * it is 0.23, and a fresh B0's logits start with a spread of about 2.6, so Adam spends
+   * its first hundred steps undoing the head before the loss even reaches the best
+   * constant answer (docs/BENCHMARKS.md, "The image model's head").
+   */
+  freshClassifier(seed: number): void {
+    const w = this.classifier.weight;
+    w.write(uniformByIn(new Rng(seed ^ 0x4ead), w.size, this.classifier.inFeatures));
   }
 
   /** x NHWC [N, H, W, inChannels] -> logits [N, numClasses]. */

@@ -19,6 +19,15 @@ export function uniformByOut(rng: Rng, n: number, outFeatures: number): Float32A
   return out;
 }
 
+/** nn.Linear's default weight draw, kaiming_uniform_(a=sqrt(5)): U(-1/sqrt(in), 1/sqrt(in)).
+ * What a fine-tuner's replaced head, `classifier[1] = nn.Linear(1280, 19)`, starts from. */
+export function uniformByIn(rng: Rng, n: number, inFeatures: number): Float32Array {
+  const r = 1 / Math.sqrt(inFeatures);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng.uniform(-r, r);
+  return out;
+}
+
 export function filled(n: number, v: number): Float32Array {
   return new Float32Array(n).fill(v);
 }

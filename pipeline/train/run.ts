@@ -87,6 +87,10 @@ function buildModel(o: TrainOptions, channels: number, resume?: ReturnType<typeo
   }
   const config = efficientNetConfig(o.model, { inChannels: channels, numClasses: NUM_LABELS, padding: o.padding, bn: o.bn });
   const model = new EfficientNet(config, o.seed);
+  // Every new run's 19-class head starts as a replaced nn.Linear's would, with or without
+  // --init (whose head is new anyway): torchvision's 1000-class draw kept the loss above
+  // the best constant answer for the quick demo's first ~100 steps (models/efficientnet.ts).
+  model.freshClassifier(o.seed);
   let note: string | undefined;
   if (o.init) note = `initialised from ${o.init} (${initFromPretrained(model, o.init)} names; new ${NUM_LABELS}-class head)`;
   const opt = new E.Adam(Object.fromEntries(model.namedParameters()), { lr: o.lr, weightDecay: o.weightDecay });

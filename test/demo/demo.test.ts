@@ -120,6 +120,10 @@ describe('demo', () => {
     expect(maxDiff(image.weights.get('features.8.0.weight')!.data, tile.weights.get('features.8.0.weight')!.data)).toBeLessThan(1e-6);
     // the head is the image model's own, not the tile model's
     expect(maxDiff(image.weights.get('classifier.1.weight')!.data, tile.weights.get('classifier.1.weight')!.data)).toBeGreaterThan(1e-3);
+    // and drawn as a replaced nn.Linear(1280, 19)'s, not torchvision's U(+-1/sqrt(19)) (the rate moved it by ~1e-9)
+    const head = image.weights.get('classifier.1.weight')!.data;
+    expect(head.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toBeLessThan(1 / Math.sqrt(1280) + 1e-6);
+    expect(head.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toBeGreaterThan(0.9 / Math.sqrt(1280));
     // the tile model was trained before the image model
     const order = (what: string) => lines.findIndex((l) => l.includes(what));
     expect(order('train the tile model')).toBeGreaterThan(-1);

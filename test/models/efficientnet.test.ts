@@ -68,6 +68,29 @@ describe('EfficientNet module tree', () => {
     again.dispose();
   });
 
+  it("freshClassifier redraws the head as a new nn.Linear(in, classes): U(+-1/sqrt(in)), seeded, bias 0, nothing else touched", async () => {
+    const config = tinyConfig({ classes: 7 });
+    const model = new EfficientNet(config, 3);
+    const before = new Map(await Promise.all(model.namedTensors().map(async ([n, t]) => [n, await t.data()] as const)));
+    model.freshClassifier(11);
+    const w = await new Map(model.namedTensors()).get('classifier.1.weight')!.data();
+    const r = 1 / Math.sqrt(config.headChannels);
+    expect(Math.max(...w)).toBeLessThanOrEqual(r);
+    expect(Math.min(...w)).toBeGreaterThanOrEqual(-r);
+    const std = Math.sqrt(w.reduce((a, v) => a + v * v, 0) / w.length);
+    expect(std).toBeGreaterThan(0.8 * (r / Math.sqrt(3)));
+    // narrower than torchvision's 1/sqrt(classes) whenever in > classes, as for B0's 1280 -> 19
+    expect(std).toBeLessThan(0.5 * (1 / Math.sqrt(7)) / Math.sqrt(3));
+    for (const [n, t] of model.namedTensors()) if (n !== 'classifier.1.weight') expect(await t.data()).toEqual(before.get(n));
+    const again = new EfficientNet(config, 3);
+    again.freshClassifier(11);
+    expect(await new Map(again.namedTensors()).get('classifier.1.weight')!.data()).toEqual(w);
+    again.freshClassifier(12);
+    expect(await new Map(again.namedTensors()).get('classifier.1.weight')!.data()).not.toEqual(w);
+    model.dispose();
+    again.dispose();
+  });
+
   it('refuses input with the wrong channel count, naming the model and the shape', () => {
     const model = new EfficientNet(tinyConfig({ inChannels: 4 }), 0);
     const x = E.zeros([1, 16, 16, 3]);
