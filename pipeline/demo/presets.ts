@@ -34,8 +34,8 @@ import type { Schedule } from '../train/schedule.js';
  *   "The image model's head"): torchvision draws B0's classifier U(+-1/sqrt(classes)), 0.23
  *   for 19 classes, so a fresh network's logits spread ~2.6 and Adam spent the first ~100
  *   steps undoing it, at any rate (1.5e-4: train loss still 0.83 after 110 steps). Every
- *   new run now starts its head as a replaced nn.Linear(1280, 19) (TrainStep's model,
- *   models/efficientnet.ts freshClassifier): the loss passes the constant in ~50 steps.
+ *   new run now starts its head as a replaced nn.Linear(1280, 19) (pipeline/train/run.ts,
+ *   EfficientNet.freshClassifier): the loss passes the constant in ~50 steps.
  * - image epochs 10 -> 26: with the head fixed the image model keeps learning over the
  *   run (val F1 0.05 at 10 epochs before; 0.28 at 30 epochs after, seed 1), and an epoch
  *   of 180 images costs ~6 s, so 26 is what the 5-minute budget leaves after the tile model.
