@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import FirstRunSequencer from './test/sequencer.js';
 
 // GPU tests share one Dawn device per worker; the software adapter is CPU-bound, so
 // two workers (one per core) is the most that helps on the CI machine.
@@ -7,6 +8,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
+    // which files start first on a fresh shader cache (test/sequencer.ts)
+    sequence: { sequencer: FirstRunSequencer },
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
