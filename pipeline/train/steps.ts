@@ -108,6 +108,15 @@ export class TrainStep {
     return read.then(([loss, probs, flag]) => ({ loss: loss[0], probs, finite: flag[0] !== 0 }));
   }
 
+  /**
+   * After a step with `finite: false` the GPU guard refuses every later update (that is what
+   * lets the host read its flag a step late); this lets the next step update again, e.g. once
+   * the caller has lowered the learning rate. The weights are those from before the bad step.
+   */
+  resetGuard(): void {
+    this.guard.reset();
+  }
+
   /** The captured program of the last step's shapes (undefined eagerly or before the capture). */
   get program(): E.Program | undefined {
     return this.compiled?.program;

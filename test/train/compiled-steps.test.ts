@@ -131,6 +131,30 @@ describe('compiled training steps', () => {
     for (const m of [model, other]) m.dispose();
   });
 
+  it('after a non-finite step the guard keeps the weights until resetGuard, then a replayed step updates again', async () => {
+    const model = new EfficientNet(config(), 7);
+    const opt = new E.Adam(Object.fromEntries(model.namedParameters()), { lr: 3e-3 });
+    const step = new TrainStep(model, opt, { eager: false });
+    const [good1, good2, good3, good4] = batches(5, 4);
+    const weights = async () => E.readAll(model.parameters());
+    for (const b of [good1, good2]) expect((await step.run(b.x, [N, S, S, 3], b.y, [N, K])).finite).toBe(true);
+    const before = await weights();
+    const bad = Float32Array.from(good3.x);
+    bad[7] = NaN;
+    expect((await step.run(bad, [N, S, S, 3], good3.y, [N, K])).finite).toBe(false);
+    expect((await step.run(good3.x, [N, S, S, 3], good3.y, [N, K])).finite).toBe(false); // still refused
+    const held = await weights();
+    held.forEach((w, i) => expect(bytes(w).equals(bytes(before[i]))).toBe(true));
+    step.resetGuard();
+    expect((await step.run(good4.x, [N, S, S, 3], good4.y, [N, K])).finite).toBe(true);
+    const after = await weights();
+    expect(after.some((w, i) => !bytes(w).equals(bytes(before[i])))).toBe(true);
+    expect(step.counts).toEqual({ eager: 1, captures: 1, replays: 3 });
+    step.dispose();
+    opt.dispose();
+    model.dispose();
+  });
+
   it('the eval forward replays what the eager one computes, and refuses a model in training mode', async () => {
     const model = new EfficientNet(config(), 9);
     const x = batches(2, 1)[0].x;
