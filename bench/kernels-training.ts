@@ -5,6 +5,7 @@
 import * as E from '../engine/index.js';
 import { efficientNetConfig, efficientNetParameters } from '../models/efficientnet-config.js';
 import type { BenchRow } from './report.js';
+import { option } from './args.js';
 
 export interface TrainingCase {
   kernel: string;
@@ -218,7 +219,23 @@ function optimizerCases(): TrainingCase[] {
     const g = new E.StepGuard();
     return { step: () => o.step(g.flag), dispose: () => (o.dispose(), g.dispose()) };
   };
+  // The guarded step's BN running statistics: the commit copies the shadow over them while
+  // the guard's flag is 1 (read shadow, write running), one dispatch over all of B0's layers.
+  const runningSpecs = efficientNetParameters(efficientNetConfig('b0', { numClasses: 1000 })).filter((s) => !s.trainable);
+  const runningCount = runningSpecs.reduce((a, s) => a + prod(s.shape), 0);
+  const bnCommit: TrainingCase = {
+    kernel: 'bnRunningCommit',
+    shape: `B0: ${runningSpecs.length} tensors, ${runningCount}`,
+    bytes: 2 * runningCount * F,
+    setup: () => {
+      const ts = runningSpecs.map((s, i) => randomTensor(s.shape, i));
+      const guarded = E.GuardedRunningStats.over(ts);
+      const g = new E.StepGuard();
+      return { run: () => guarded.commit(g.flag), dispose: () => (guarded.dispose(), g.dispose(), ts.forEach((t) => t.dispose())) };
+    },
+  };
   return [
+    bnCommit,
     opt('AdamW step', 7, adamw(false), true),
     opt('AdamW step', 7, adamw(false), false),
     opt('AdamW step, per tensor', 7, adamw(true), false),
@@ -275,7 +292,7 @@ export async function copyBandwidth(budgetMs: number): Promise<number> {
 export async function trainingKernelsBench(args: string[]): Promise<BenchRow[]> {
   await E.initEngine();
   const budget = args.includes('--quick') ? 50 : 400;
-  const only = args.find((a) => a.startsWith('--only='))?.slice(7);
+  const only = option(args, 'only');
   const peak = await copyBandwidth(budget);
   const rows: BenchRow[] = [{ kernel: 'copy (reference)', shape: '16M floats', ms: (2 * (1 << 24) * F) / (peak * 1e6), 'GB/s': peak, '% copy': 100 }];
   for (const c of trainingKernelCases()) {

@@ -16,7 +16,7 @@
 // device refuses large buffers, so use --shapes=b2x128) it is the host's floor.
 // --soak=N runs only N compiled training steps at the first shape and fails if any buffer
 // or bind group is created after the capture (e.g. HPA_BACKEND=null ... --shapes=b2x128 --soak=1000).
-// --profile adds, per shape, the GPU-time profile of one training step (bench/profile.ts)
+// --profile adds, per shape, the GPU-time profile of one eval forward and one training step (bench/profile.ts)
 // against the matmul and copy peaks measured in the same run.
 import { readFileSync } from 'node:fs';
 import * as E from '../engine/index.js';
@@ -190,13 +190,22 @@ async function measureShape(s: Shape, steps: number, peers: PeerResult[], peaks:
   model.eval();
   const xs = await x.data();
   const ys = await y.data();
+  let eagerEvalMs: number[] = [];
   for (const eager of [true, false]) {
     const f = new EvalForward(model, { eager });
     await resetPoolPeak();
     const t = await timeSteps(async () => void (await f.logits(xs, x.shape)), steps, eager ? 1 : 2);
     rows.push(row('eval forward', 'infer', s, t, peers, f.program));
+    if (eager) eagerEvalMs = t.stepMs;
     f.dispose();
   }
+  // Inference has its own mix (no backward; BN applies running statistics), so its own profile.
+  const evalStep = async (): Promise<void> => {
+    const logits = E.noGrad(() => model.forward(x));
+    await logits.data();
+    logits.dispose();
+  };
+  if (peaks) profileRows.push(...(await profileStep(`eval forward b${s.batch}@${s.size}`, evalStep, median(eagerEvalMs), peaks)));
 
   model.train();
   const opt = new E.Adam(Object.fromEntries(model.namedParameters()), { lr: 1e-3 });
