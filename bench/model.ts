@@ -201,7 +201,7 @@ async function measureShape(s: Shape, steps: number, peers: PeerResult[], peaks:
   }
   // Inference has its own mix (no backward; BN applies running statistics), so its own profile.
   const evalStep = async (): Promise<void> => {
-    const logits = E.noGrad(() => model.forward(x));
+    const logits = E.tidy(() => E.noGrad(() => model.forward(x)));
     await logits.data();
     logits.dispose();
   };
